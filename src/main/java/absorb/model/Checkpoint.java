@@ -1,0 +1,201 @@
+package absorb.model;
+
+import absorb.AbsorbException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A model folder as Hugging Face writes it: {@code config.json}, and weights in {@code model.safetensors} or in
+ * shards listed by {@code model.safetensors.index.json}. Loading checks every tensor the configuration implies
+ * (present, right shape, readable dtype) before the model is built.
+ */
+public final class Checkpoint {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String INDEX = "model.safetensors.index.json";
+
+    private Checkpoint() {}
+
+    /** The configuration of a model folder, with checks that name the folder. */
+    public static ModelConfig config(Path dir) {
+        requireFolder(dir);
+        Path config = dir.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new AbsorbException("Model folder " + dir + " has no config.json.");
+        }
+        return ModelConfig.read(config);
+    }
+
+    static void requireFolder(Path dir) {
+        if (!Files.exists(dir)) throw new AbsorbException("Model folder " + dir + " does not exist.");
+        if (!Files.isDirectory(dir)) throw new AbsorbException("Model path " + dir + " is not a folder.");
+    }
+
+    /** Loads the model in {@code dir} onto {@code compute}'s device and dtype. */
+    public static Transformer load(Path dir, Compute compute) {
+        ModelConfig config = config(dir);
+        Map<String, Path> location = tensorLocations(dir);
+        Map<String, Shape> expected = Transformer.expectedTensors(config);
+        Map<Path, Safetensors> files = new LinkedHashMap<>();
+        NDManager manager = compute.newManager();
+        try {
+            for (Path p : new LinkedHashSet<>(location.values())) files.put(p, Safetensors.open(p));
+            // Check everything before reading anything: a bad checkpoint fails fast and whole.
+            for (Map.Entry<String, Shape> e : expected.entrySet()) {
+                Path file = location.get(e.getKey());
+                if (file == null) {
+                    throw new AbsorbException("Checkpoint " + dir + " lacks tensor " + e.getKey() + ", which "
+                            + config.architecture() + " with this config.json needs.");
+                }
+                Safetensors st = files.get(file);
+                Safetensors.Entry entry = st.entries().get(e.getKey());
+                if (entry == null) {
+                    throw new AbsorbException(INDEX + " in " + dir + " places " + e.getKey() + " in " + file.getFileName()
+                            + ", which does not hold it.");
+                }
+                if (!Arrays.equals(entry.shape(), e.getValue().getShape())) {
+                    throw new AbsorbException("Tensor " + e.getKey() + " in " + file + " has shape "
+                            + Arrays.toString(entry.shape()) + " but config.json implies " + e.getValue() + ".");
+                }
+                Safetensors.dataType(file, entry);
+            }
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            for (String name : expected.keySet()) {
+                weights.put(name, files.get(location.get(name)).read(manager, name, compute.dtype()));
+            }
+            return Transformer.of(config, compute, manager, weights);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        } finally {
+            files.values().forEach(Safetensors::close);
+        }
+    }
+
+    /** Which file holds each tensor: the index's weight_map for sharded folders, else model.safetensors. */
+    static Map<String, Path> tensorLocations(Path dir) {
+        Path index = dir.resolve(INDEX);
+        Path single = dir.resolve("model.safetensors");
+        Map<String, Path> out = new LinkedHashMap<>();
+        if (Files.isRegularFile(index)) {
+            JsonNode root = JsonFiles.readObject(index, "Index");
+            JsonNode map = root.get("weight_map");
+            if (map == null || !map.isObject()) throw new AbsorbException("Index " + index + " has no weight_map object.");
+            map.fields().forEachRemaining(e -> {
+                Path shard = dir.resolve(e.getValue().asText()).normalize();
+                if (!shard.startsWith(dir.normalize()) || !Files.isRegularFile(shard)) {
+                    throw new AbsorbException("Index " + index + " names shard " + e.getValue().asText()
+                            + ", which is not in " + dir + ".");
+                }
+                out.put(e.getKey(), shard);
+            });
+            return out;
+        }
+        if (!Files.isRegularFile(single)) {
+            String hint = Files.exists(dir.resolve("pytorch_model.bin")) || Files.exists(dir.resolve("pytorch_model.bin.index.json"))
+                    ? " (absorb reads safetensors, not pytorch_model.bin: convert the checkpoint first)" : "";
+            throw new AbsorbException("Model folder " + dir + " has neither model.safetensors nor " + INDEX + hint + ".");
+        }
+        try (Safetensors st = Safetensors.open(single)) {
+            for (String name : st.entries().keySet()) out.put(name, single);
+        }
+        return out;
+    }
+
+    /** Total bytes of the weight files (what reading the checkpoint touches). */
+    public static long weightBytes(Path dir) {
+        long total = 0;
+        for (Path p : new LinkedHashSet<>(tensorLocations(dir).values())) {
+            try {
+                total += Files.size(p);
+            } catch (IOException e) {
+                throw new AbsorbException("Cannot read " + p + ": " + AtomicFile.describe(e) + ".");
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Writes {@code model} as a Hugging Face folder: config.json and model.safetensors (weights in the model's
+     * compute dtype unless {@code dtype} names another). Tokenizer files are copied from {@code tokenizerFrom} when
+     * given.
+     */
+    public static void save(Transformer model, Path dir, Path tokenizerFrom) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot create " + dir + ": " + AtomicFile.describe(e) + ".");
+        }
+        ObjectNode config = model.config().toJson();
+        config.put("dtype", Compute.dtypeName(model.compute().dtype()));
+        config.put("transformers_version", "5.18.0");
+        Map<String, NDArray> tensors = new TreeMap<>(model.namedWeights());
+        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        writeJson(dir.resolve("config.json"), config);
+        if (tokenizerFrom != null) copyTokenizerFiles(tokenizerFrom, dir);
+    }
+
+    /** Tokenizer and generation files travel with a model. */
+    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "chat_template.jinja", "special_tokens_map.json", "generation_config.json");
+
+    public static void copyTokenizerFiles(Path from, Path to) {
+        if (from.toAbsolutePath().normalize().equals(to.toAbsolutePath().normalize())) return;
+        for (String name : TOKENIZER_FILES) {
+            Path src = from.resolve(name);
+            if (!Files.isRegularFile(src)) continue;
+            try {
+                byte[] bytes = Files.readAllBytes(src);
+                AtomicFile.write(to.resolve(name), out -> out.write(bytes));
+            } catch (IOException e) {
+                throw new AbsorbException("Cannot read " + src + ": " + AtomicFile.describe(e) + ".");
+            }
+        }
+    }
+
+    public static void writeJson(Path file, JsonNode node) {
+        AtomicFile.write(file, out -> JSON.writeValue(new NonClosing(out), node));
+    }
+
+    /** Jackson closes the stream it writes to; the atomic writer closes it itself. */
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(java.io.OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+
+    /** Names of files in the folder, for messages. */
+    static List<String> listing(Path dir) {
+        List<String> names = new ArrayList<>();
+        try (var s = Files.list(dir)) {
+            s.forEach(p -> names.add(p.getFileName().toString()));
+        } catch (IOException ignored) {
+            // only used to enrich a message
+        }
+        return names;
+    }
+}

@@ -1,0 +1,30 @@
+package absorb.model;
+
+import java.nio.file.Path;
+
+/** A model folder loaded whole: the transformer, its tokenizer and its generation defaults. */
+public record LanguageModel(Path dir, Transformer transformer, Tokenizer tokenizer, GenerationConfig generation)
+        implements AutoCloseable {
+
+    public static LanguageModel load(Path dir, Compute compute) {
+        ModelConfig config = Checkpoint.config(dir);
+        Tokenizer tokenizer = Tokenizer.load(dir);
+        try {
+            Transformer transformer = Checkpoint.load(dir, compute);
+            return new LanguageModel(dir, transformer, tokenizer, GenerationConfig.read(dir, config));
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return transformer.config();
+    }
+
+    @Override
+    public void close() {
+        transformer.close();
+        tokenizer.close();
+    }
+}
