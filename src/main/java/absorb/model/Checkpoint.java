@@ -67,11 +67,11 @@ public final class Checkpoint {
                     throw new AbsorbException(INDEX + " in " + dir + " places " + e.getKey() + " in " + file.getFileName()
                             + ", which does not hold it.");
                 }
+                Safetensors.dataType(file, entry);
                 if (!Arrays.equals(entry.shape(), e.getValue().getShape())) {
                     throw new AbsorbException("Tensor " + e.getKey() + " in " + file + " has shape "
                             + Arrays.toString(entry.shape()) + " but config.json implies " + e.getValue() + ".");
                 }
-                Safetensors.dataType(file, entry);
             }
             Map<String, NDArray> weights = new LinkedHashMap<>();
             for (String name : expected.keySet()) {

@@ -23,8 +23,8 @@ public final class Generator {
 
         /** The checkpoint's generation_config.json defaults (greedy unless it sets do_sample). */
         public static Settings defaults(GenerationConfig g, int maxNewTokens) {
-            return new Settings(maxNewTokens, g.doSample() ? g.temperature() : 0, g.doSample() ? g.topK() : 0,
-                    g.doSample() ? g.topP() : 1, g.repetitionPenalty(), 0, g.eosTokenIds(), List.of());
+            return new Settings(maxNewTokens, g.doSample() ? g.temperature() : 0, g.topK(), g.topP(),
+                    g.repetitionPenalty(), 0, g.eosTokenIds(), List.of());
         }
 
         public Settings {

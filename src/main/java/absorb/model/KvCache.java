@@ -51,19 +51,16 @@ public final class KvCache implements AutoCloseable {
         return values[layer];
     }
 
-    /** Appends this step's keys and values for one layer; returns the full ones. */
-    NDArray[] append(int layer, NDArray k, NDArray v) {
-        NDArray newK = keys[layer] == null ? k : keys[layer].concat(k, 2);
-        NDArray newV = values[layer] == null ? v : values[layer].concat(v, 2);
-        newK.attach(manager);
-        newV.attach(manager);
+    /** Replaces one layer's keys and values with {@code k} and {@code v} (the old ones extended), taking them over. */
+    void put(int layer, NDArray k, NDArray v) {
+        k.attach(manager);
+        v.attach(manager);
         if (keys[layer] != null) {
             keys[layer].close();
             values[layer].close();
         }
-        keys[layer] = newK;
-        values[layer] = newV;
-        return new NDArray[] {newK, newV};
+        keys[layer] = k;
+        values[layer] = v;
     }
 
     /** Records the step's padding mask once all layers have appended. */

@@ -1,15 +1,21 @@
 package absorb.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.internal.NDArrayEx;
 
 /**
  * A projection y = x W^T + b, as torch.nn.Linear, with an optional low-rank adapter (LoRA):
  * y += scaling * (dropout(x) A^T) B^T, where A is [rank, in] and B is [out, rank].
+ *
+ * <p>Wide projections (many more outputs than inputs, such as gate/up and lm_head) keep W transposed, [in, out]
+ * contiguous, and compute x W^T as a plain matrix product: for one token at a time that reads memory in order and
+ * runs about twice as fast as torch's linear on the [out, in] layout. {@link #weight()} always gives [out, in].
  */
 public final class Linear {
-    private NDArray weight;
+    private NDArray stored;
+    private final boolean transposed;
+    /** [out, in] view of a transposed weight, made once (a view made per call would pile up in the model's scope). */
+    private NDArray view;
     private NDArray bias;
     private NDArray loraA;
     private NDArray loraB;
@@ -17,36 +23,75 @@ public final class Linear {
     private float loraDropout;
     private boolean training;
 
+    /** {@code weight} is [out, in] as in a checkpoint; it is transposed in place of the original when wide. */
     public Linear(NDArray weight, NDArray bias) {
-        this.weight = weight;
+        this.transposed = prefersTransposed(weight.getShape().get(0), weight.getShape().get(1));
+        this.stored = transposed ? contiguousTranspose(weight) : weight;
         this.bias = bias;
     }
 
+    /** Where one-token products run faster on W^T: outputs at least twice the inputs. */
+    static boolean prefersTransposed(long out, long in) {
+        return out >= 2 * in;
+    }
+
+    /**
+     * W^T with its own row-major memory (flattening a transposed view copies it in the new order). The
+     * intermediate views are closed with W, so W's memory is freed now rather than with the model.
+     */
+    private static NDArray contiguousTranspose(NDArray w) {
+        NDArray view = w.transpose(1, 0);
+        NDArray flat = view.flatten();
+        NDArray t = flat.reshape(w.getShape().get(1), w.getShape().get(0));
+        t.attach(w.getManager());
+        flat.close();
+        view.close();
+        w.close();
+        return t;
+    }
+
     public NDArray apply(NDArray x) {
-        NDArrayEx ex = x.getNDArrayInternal();
-        NDArray y = single(ex.linear(x, weight, bias));
+        NDArray y = project(x);
         if (loraA == null) return y;
         NDArray input = x;
-        if (training && loraDropout > 0) input = single(ex.dropout(x, loraDropout, true));
-        NDArray low = single(input.getNDArrayInternal().linear(input, loraA, null));
-        NDArray delta = single(low.getNDArrayInternal().linear(low, loraB, null));
+        NDArrayEx ex = x.getNDArrayInternal();
+        if (training && loraDropout > 0) input = ex.dropout(x, loraDropout, true).singletonOrThrow();
+        NDArray low = input.getNDArrayInternal().linear(input, loraA, null).singletonOrThrow();
+        NDArray delta = low.getNDArrayInternal().linear(low, loraB, null).singletonOrThrow();
         return y.add(delta.mul(loraScaling));
     }
 
-    private static NDArray single(NDList list) {
-        return list.singletonOrThrow();
+    private NDArray project(NDArray x) {
+        if (!transposed) return x.getNDArrayInternal().linear(x, stored, bias).singletonOrThrow();
+        NDArray y = x.matMul(stored);
+        return bias == null ? y : y.add(bias);
     }
 
+    /** The weight as [out, in] (a view when stored transposed). */
     public NDArray weight() {
-        return weight;
+        if (!transposed) return stored;
+        if (view == null) view = stored.transpose(1, 0);
+        return view;
+    }
+
+    /** The tensor as stored: [out, in], or [in, out] when {@link #isTransposed()}. */
+    public NDArray storedWeight() {
+        return stored;
+    }
+
+    public boolean isTransposed() {
+        return transposed;
     }
 
     public NDArray bias() {
         return bias;
     }
 
-    public void setWeight(NDArray weight) {
-        this.weight = weight;
+    /** Replaces the stored tensor (same orientation as {@link #storedWeight()}). */
+    public void setStoredWeight(NDArray weight) {
+        if (view != null) view.close();
+        view = null;
+        this.stored = weight;
     }
 
     public boolean hasAdapter() {
@@ -79,10 +124,10 @@ public final class Linear {
     }
 
     public int inFeatures() {
-        return (int) weight.getShape().get(1);
+        return (int) stored.getShape().get(transposed ? 0 : 1);
     }
 
     public int outFeatures() {
-        return (int) weight.getShape().get(0);
+        return (int) stored.getShape().get(transposed ? 1 : 0);
     }
 }

@@ -22,13 +22,18 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * The few tensor operations that DJL's API does not offer, written in TorchScript and run by the same libtorch:
- * conversions to and from bfloat16 (DJL has no bfloat16 tensors) and fused SiLU-gating. The TorchScript program
- * below is packed into a module archive at first use; nothing is downloaded or precompiled.
+ * The decoder block and the few operations DJL lacks, written in TorchScript and run by the same libtorch that
+ * runs everything else. Through DJL every tensor operation is a separate native call costing about 10 µs, which
+ * dominates decoding (one token at a time); the TorchScript interpreter runs a whole block in one call at about
+ * 1.5 µs per operation. The program is packed into a module archive at first use: nothing is downloaded or
+ * precompiled, and autograd runs through it as through any libtorch code.
  */
 public final class TorchKernels {
 
-    /** The program. {@code torch.to(x, 15)} is bfloat16, 6 float32 (c10::ScalarType codes). */
+    /**
+     * The program. Absent optional tensors are passed as empty tensors (DJL cannot pass None).
+     * {@code torch.to(x, 15)} is bfloat16, 6 float32 (c10::ScalarType codes).
+     */
     static final String SOURCE = """
             class Kernels(Module):
               __parameters__ = []
@@ -43,25 +48,124 @@ public final class TorchKernels {
               def to_float32(self: __torch__.Kernels,
                 x: Tensor) -> Tensor:
                 return torch.to(x, 6)
-              def silu_mul(self: __torch__.Kernels,
-                gate: Tensor,
-                up: Tensor) -> Tensor:
-                return torch.mul(torch.silu(gate), up)
+              def rms_norm(self: __torch__.Kernels,
+                x: Tensor,
+                weight: Tensor,
+                eps: float) -> Tensor:
+                # w * (x / sqrt(mean(x^2) + eps)), in float32, cast back before the weight (as transformers)
+                h = torch.to(x, 6)
+                h = torch.mul(h, torch.rsqrt(torch.add(torch.mean(torch.pow(h, 2), [-1], True), eps)))
+                return torch.mul(weight, torch.to(h, ops.prim.dtype(x)))
+              def project(self: __torch__.Kernels,
+                x: Tensor,
+                weight: Tensor,
+                bias: Tensor,
+                transposed: bool,
+                lora_a: Tensor,
+                lora_b: Tensor,
+                scaling: float,
+                dropout: float,
+                training: bool) -> Tensor:
+                # x W^T + b (W stored [in, out] when transposed), plus scaling * (dropout(x) A^T) B^T
+                if transposed:
+                  y = torch.matmul(x, weight)
+                  if torch.gt(torch.numel(bias), 0):
+                    y = torch.add(y, bias)
+                else:
+                  if torch.gt(torch.numel(bias), 0):
+                    y = torch.linear(x, weight, bias)
+                  else:
+                    y = torch.linear(x, weight)
+                if torch.gt(torch.numel(lora_a), 0):
+                  d = torch.dropout(x, dropout, training)
+                  y = torch.add(y, torch.mul(torch.linear(torch.linear(d, lora_a), lora_b), scaling))
+                return y
+              def rotary(self: __torch__.Kernels,
+                x: Tensor,
+                cos: Tensor,
+                signed_sin: Tensor) -> Tensor:
+                # x cos + rotate_half(x) sin, with rotate_half(x) sin = [x2, x1] * [-sin, sin]
+                x1, x2 = torch.chunk(x, 2, -1)
+                return torch.add(torch.mul(x, cos), torch.mul(torch.cat([x2, x1], -1), signed_sin))
+              def attention(self: __torch__.Kernels,
+                q: Tensor,
+                k: Tensor,
+                v: Tensor,
+                mask: Tensor,
+                causal: bool,
+                kv_heads: int) -> Tensor:
+                # softmax(q k^T / sqrt(d) + mask) v; q [b, heads, t, d], k and v [b, kv_heads, s, d]
+                b = q.size(0)
+                heads = q.size(1)
+                t = q.size(2)
+                d = q.size(3)
+                scale = torch.pow(d, -0.5)
+                if torch.eq(t, 1):
+                  # one new token: the query heads of a key/value head as rows, softmax in float32 (eager)
+                  s = torch.mul(torch.matmul(torch.reshape(q, [b, kv_heads, -1, d]), torch.transpose(k, 2, 3)), scale)
+                  if torch.gt(torch.numel(mask), 0):
+                    s = torch.add(s, mask)
+                  p = torch.to(torch.softmax(s, -1, 6), ops.prim.dtype(q))
+                  return torch.reshape(torch.matmul(p, v), [b, heads, 1, d])
+                if torch.gt(torch.numel(mask), 0):
+                  return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=scale, enable_gqa=True)
+                return torch.scaled_dot_product_attention(q, k, v, None, 0., causal, scale=scale, enable_gqa=True)
+              def block(self: __torch__.Kernels,
+                x: Tensor,
+                cos: Tensor,
+                signed_sin: Tensor,
+                mask: Tensor,
+                causal: bool,
+                past_k: Tensor,
+                past_v: Tensor,
+                w: List[Tensor],
+                transposed: List[bool],
+                lora: List[Tensor],
+                scaling: List[float],
+                shape: List[int],
+                eps: float,
+                dropout: float,
+                training: bool) -> Tuple[Tensor, Tensor, Tensor]:
+                # One decoder block. w: input_layernorm, then (weight, bias) of q, k, v, o, gate, up, down with
+                # post_attention_layernorm after o; lora: (A, B) per projection; shape: heads, kv_heads, head_dim.
+                b = x.size(0)
+                t = x.size(1)
+                heads = shape[0]
+                kv_heads = shape[1]
+                d = shape[2]
+                h = self.rms_norm(x, w[0], eps)
+                q = self.project(h, w[1], w[2], transposed[0], lora[0], lora[1], scaling[0], dropout, training)
+                k = self.project(h, w[3], w[4], transposed[1], lora[2], lora[3], scaling[1], dropout, training)
+                v = self.project(h, w[5], w[6], transposed[2], lora[4], lora[5], scaling[2], dropout, training)
+                q = self.rotary(torch.transpose(torch.reshape(q, [b, t, heads, d]), 1, 2), cos, signed_sin)
+                k = self.rotary(torch.transpose(torch.reshape(k, [b, t, kv_heads, d]), 1, 2), cos, signed_sin)
+                v = torch.transpose(torch.reshape(v, [b, t, kv_heads, d]), 1, 2)
+                if torch.gt(torch.numel(past_k), 0):
+                  k = torch.cat([past_k, k], 2)
+                  v = torch.cat([past_v, v], 2)
+                a = self.attention(q, k, v, mask, causal, kv_heads)
+                a = torch.reshape(torch.transpose(a, 1, 2), [b, t, heads * d])
+                x = torch.add(x, self.project(a, w[7], w[8], transposed[3], lora[6], lora[7], scaling[3], dropout, training))
+                h = self.rms_norm(x, w[9], eps)
+                g = self.project(h, w[10], w[11], transposed[4], lora[8], lora[9], scaling[4], dropout, training)
+                u = self.project(h, w[12], w[13], transposed[5], lora[10], lora[11], scaling[5], dropout, training)
+                m = torch.mul(torch.silu(g), u)
+                x = torch.add(x, self.project(m, w[14], w[15], transposed[6], lora[12], lora[13], scaling[6], dropout, training))
+                return (x, k, v)
             """;
 
     private static PtSymbolBlock module;
-    private static PtNDManager owner;
 
     private TorchKernels() {}
 
-    private static synchronized PtSymbolBlock module() {
+    static synchronized PtSymbolBlock module() {
         if (module != null) return module;
         Engine.getEngine("PyTorch");
         try {
             Path archive = Files.createTempFile("absorb-kernels", ".pt");
             try {
                 Files.write(archive, archive());
-                owner = (PtNDManager) NDManager.newBaseManager("PyTorch");
+                PtNDManager owner = (PtNDManager) NDManager.newBaseManager("PyTorch");
                 module = JniUtils.loadModule(owner, archive, false, new String[0], new String[0], false);
             } finally {
                 Files.deleteIfExists(archive);
@@ -122,30 +226,61 @@ public final class TorchKernels {
         zip.closeEntry();
     }
 
-    private static NDArray call(String method, NDArray... args) {
+    /**
+     * Runs a kernel. Arguments are tensors, prebuilt {@link IValue}s (kept open: the caller owns them), booleans,
+     * integers or doubles. Returns the IValue result; tensors come out with {@link #tensor} or {@link #tuple}.
+     */
+    static IValue run(String method, Object... args) {
         IValue[] in = new IValue[args.length];
+        boolean[] owned = new boolean[args.length];
         try {
-            for (int i = 0; i < args.length; i++) in[i] = IValue.from((PtNDArray) args[i]);
-            try (IValue out = IValueUtils.runMethod(module(), method, in)) {
-                return out.toTensor((PtNDManager) args[0].getManager());
+            for (int i = 0; i < args.length; i++) {
+                Object a = args[i];
+                owned[i] = !(a instanceof IValue);
+                if (a instanceof IValue v) in[i] = v;
+                else if (a instanceof PtNDArray t) in[i] = IValue.from(t);
+                else if (a instanceof Boolean b) in[i] = IValue.from(b);
+                else if (a instanceof Integer n) in[i] = IValue.from(n.longValue());
+                else in[i] = IValue.from(((Number) a).doubleValue());
             }
+            return IValueUtils.runMethod(module(), method, in);
         } finally {
-            for (IValue v : in) if (v != null) v.close();
+            for (int i = 0; i < in.length; i++) if (owned[i] && in[i] != null) in[i].close();
+        }
+    }
+
+    /** The tensors of a tuple result, in {@code manager}; closes the result. */
+    static NDArray[] tuple(IValue result, NDManager manager) {
+        try (result) {
+            IValue[] parts = result.toIValueTuple();
+            NDArray[] out = new NDArray[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                out[i] = parts[i].toTensor((PtNDManager) manager);
+                parts[i].close();
+            }
+            return out;
+        }
+    }
+
+    /** The tensor result, in {@code manager}; closes the result. */
+    static NDArray tensor(IValue result, NDManager manager) {
+        try (result) {
+            return result.toTensor((PtNDManager) manager);
         }
     }
 
     /** x as bfloat16 (DJL reports such tensors as dtype unknown). */
     public static NDArray toBfloat16(NDArray x) {
-        return call("to_bfloat16", x);
+        return tensor(run("to_bfloat16", x), x.getManager());
     }
 
     public static NDArray toFloat32(NDArray x) {
-        return call("to_float32", x);
+        return tensor(run("to_float32", x), x.getManager());
     }
 
-    /** silu(gate) * up, one fused call. */
-    public static NDArray siluMul(NDArray gate, NDArray up) {
-        return call("silu_mul", gate, up);
+    /** RMSNorm as transformers computes it (float32 inside, cast back, then the weight). */
+    public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+        return tensor(run("rms_norm", x, weight, eps), x.getManager());
     }
 
     /** Whether {@code x} holds bfloat16 (the dtype DJL cannot name). */

@@ -1,13 +1,14 @@
 package absorb.model;
 
 import absorb.AbsorbException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.IValue;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,15 +18,18 @@ import java.util.Map;
  * The decoder shared by Llama, Qwen2 and Mistral: token embedding, then per block
  * x = x + o_proj(attention(rope(q_proj(n)), rope(k_proj(n)), v_proj(n))) with n = RMSNorm(x), and
  * x = x + down_proj(silu(gate_proj(n)) * up_proj(n)) with n = RMSNorm(x), then a final RMSNorm and lm_head.
- * Weights keep transformers' tensor names. The numbers follow transformers' eager implementation step by step.
+ * Weights keep transformers' tensor names; the numbers follow transformers step by step. The block itself runs as
+ * one call into {@link TorchKernels} (its equations are there, in TorchScript); this class prepares what the
+ * blocks share (positions, rotary tables, attention masks) and keeps the weights, caches and hooks.
  */
 public final class Transformer implements AutoCloseable {
 
     /** One decoder block's weights, named as in transformers. */
-    public static final class Block {
+    public static final class Block implements AutoCloseable {
         public final Linear qProj, kProj, vProj, oProj, gateProj, upProj, downProj;
-        public NDArray inputLayernorm, postAttentionLayernorm;
+        private NDArray inputLayernorm, postAttentionLayernorm;
         final int slidingWindow;
+        private IValue weightList, transposedList, loraList, scalingList;
 
         Block(Linear q, Linear k, Linear v, Linear o, Linear gate, Linear up, Linear down, NDArray inputNorm,
                 NDArray postNorm, int slidingWindow) {
@@ -41,8 +45,73 @@ public final class Transformer implements AutoCloseable {
             this.slidingWindow = slidingWindow;
         }
 
+        /** q, k, v, o, gate, up, down: the order the block kernel expects. */
         public List<Linear> projections() {
             return List.of(qProj, kProj, vProj, oProj, gateProj, upProj, downProj);
+        }
+
+        public NDArray inputLayernorm() {
+            return inputLayernorm;
+        }
+
+        public NDArray postAttentionLayernorm() {
+            return postAttentionLayernorm;
+        }
+
+        /** The kernel's weight list: input norm, (weight, bias) of q, k, v, o, post norm, (weight, bias) of the MLP. */
+        IValue weightList(NDArray empty) {
+            if (weightList == null) {
+                List<NDArray> w = new ArrayList<>();
+                w.add(inputLayernorm);
+                List<Linear> p = projections();
+                for (int j = 0; j < p.size(); j++) {
+                    w.add(p.get(j).storedWeight());
+                    w.add(p.get(j).bias() != null ? p.get(j).bias() : empty);
+                    if (j == 3) w.add(postAttentionLayernorm);
+                }
+                weightList = IValue.listFrom(w.toArray(PtNDArray[]::new));
+            }
+            return weightList;
+        }
+
+        IValue transposedList() {
+            if (transposedList == null) {
+                boolean[] t = new boolean[7];
+                for (int j = 0; j < 7; j++) t[j] = projections().get(j).isTransposed();
+                transposedList = IValue.listFrom(t);
+            }
+            return transposedList;
+        }
+
+        /** (A, B) of each projection's adapter, empty tensors where there is none. */
+        IValue loraList(NDArray empty) {
+            if (loraList == null) {
+                List<NDArray> l = new ArrayList<>();
+                for (Linear p : projections()) {
+                    l.add(p.hasAdapter() ? p.loraA() : empty);
+                    l.add(p.hasAdapter() ? p.loraB() : empty);
+                }
+                loraList = IValue.listFrom(l.toArray(PtNDArray[]::new));
+            }
+            return loraList;
+        }
+
+        IValue scalingList() {
+            if (scalingList == null) {
+                scalingList = IValue.listFrom(projections().stream().mapToDouble(Linear::loraScaling).toArray());
+            }
+            return scalingList;
+        }
+
+        /** Call after replacing weights or adapters: the kernel lists are rebuilt on the next forward pass. */
+        public void invalidate() {
+            close();
+        }
+
+        @Override
+        public void close() {
+            for (IValue v : new IValue[] {weightList, transposedList, loraList, scalingList}) if (v != null) v.close();
+            weightList = transposedList = loraList = scalingList = null;
         }
     }
 
@@ -59,28 +128,34 @@ public final class Transformer implements AutoCloseable {
     public enum Logits { ALL, LAST, NONE }
 
     /**
-     * The result of a forward pass, in the caller's scope: {@code logits} [batch, positions, vocab] (null for
-     * NONE; one position for LAST) and {@code finalHidden} [batch, seq, hidden] after the final norm.
+     * The result of a forward pass, in the caller's scope: {@code logits} [batch, positions, vocab] in float32 (null
+     * for NONE; one position for LAST) and {@code finalHidden} [batch, seq, hidden] after the final norm.
      */
     public record Output(NDArray logits, NDArray finalHidden) {}
 
     private final ModelConfig config;
     private final Compute compute;
     private final NDManager manager;
-    private NDArray embedTokens;
+    /** The embedding table [vocab, hidden]; null when tied, then lm_head's weight serves. */
+    private final NDArray embedTokens;
     private final Block[] blocks;
-    private NDArray norm;
-    private NDArray lmHead;
+    private final NDArray norm;
+    private final Linear lmHead;
     private final float[] invFreq;
-    private final float attentionScaling;
+    /** Stands for an absent tensor in kernel calls. */
+    private final NDArray empty;
+    private final IValue shape;
+    private boolean training;
+    private double dropout;
 
     Transformer(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights) {
         this.config = config;
         this.compute = compute;
         this.manager = manager;
-        this.embedTokens = weights.get("model.embed_tokens.weight");
+        NDArray embed = weights.get("model.embed_tokens.weight");
+        this.embedTokens = config.tieWordEmbeddings() ? null : embed;
+        this.lmHead = new Linear(config.tieWordEmbeddings() ? embed : weights.get("lm_head.weight"), null);
         this.norm = weights.get("model.norm.weight");
-        this.lmHead = config.tieWordEmbeddings() ? embedTokens : weights.get("lm_head.weight");
         this.blocks = new Block[config.numHiddenLayers()];
         for (int i = 0; i < blocks.length; i++) {
             String p = "model.layers." + i + ".";
@@ -92,7 +167,8 @@ public final class Transformer implements AutoCloseable {
                     weights.get(p + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
         }
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
-        this.attentionScaling = 1.0f;
+        this.empty = manager.create(new float[0]);
+        this.shape = IValue.listFrom(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
     }
 
     private static Linear linear(Map<String, NDArray> weights, String name) {
@@ -133,19 +209,28 @@ public final class Transformer implements AutoCloseable {
     public static Transformer random(ModelConfig config, Compute compute, long seed) {
         NDManager manager = compute.newManager();
         try {
-            ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed((int) seed);
+            Engine.getEngine("PyTorch").setRandomSeed((int) seed);
             Map<String, NDArray> weights = new LinkedHashMap<>();
             for (Map.Entry<String, Shape> e : expectedTensors(config).entrySet()) {
-                NDArray w = e.getKey().endsWith("norm.weight") || e.getKey().endsWith("layernorm.weight")
-                        ? Compute.cast(manager.ones(e.getValue(), DataType.FLOAT32), compute.dtype())
-                        : Compute.cast(manager.randomNormal(0f, 0.02f, e.getValue(), DataType.FLOAT32), compute.dtype());
-                weights.put(e.getKey(), w);
+                NDArray w = e.getKey().endsWith("norm.weight")
+                        ? manager.ones(e.getValue(), DataType.FLOAT32)
+                        : manager.randomNormal(0f, 0.02f, e.getValue(), DataType.FLOAT32);
+                weights.put(e.getKey(), toCompute(w, compute, manager));
             }
             return new Transformer(config, compute, manager, weights);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    private static NDArray toCompute(NDArray w, Compute compute, NDManager manager) {
+        NDArray c = Compute.cast(w, compute.dtype());
+        if (c != w) {
+            c.attach(manager);
+            w.close();
+        }
+        return c;
     }
 
     /** Builds a model from loaded tensors (already checked against {@link #expectedTensors}). */
@@ -173,10 +258,24 @@ public final class Transformer implements AutoCloseable {
         return blocks.length;
     }
 
-    /** Every weight by its transformers name (lm_head omitted when tied). */
+    public NDArray finalNorm() {
+        return norm;
+    }
+
+    public Linear lmHeadProjection() {
+        return lmHead;
+    }
+
+    /** Dropout (on adapter inputs) applies only while training. */
+    public void setTraining(boolean training, double dropout) {
+        this.training = training;
+        this.dropout = dropout;
+    }
+
+    /** Every weight by its transformers name, [out, in] for projections (lm_head omitted when tied). */
     public Map<String, NDArray> namedWeights() {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", embedTokens);
+        out.put("model.embed_tokens.weight", embeddingTable());
         String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
             "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         for (int i = 0; i < blocks.length; i++) {
@@ -190,14 +289,15 @@ public final class Transformer implements AutoCloseable {
             out.put(p + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm);
         }
         out.put("model.norm.weight", norm);
-        if (!config.tieWordEmbeddings()) out.put("lm_head.weight", lmHead);
+        if (!config.tieWordEmbeddings()) out.put("lm_head.weight", lmHead.weight());
         return out;
     }
 
     /**
-     * Runs the model on {@code tokenIds} [batch][seq] with {@code mask} [batch][seq] (true = real token, false =
-     * padding, on either side). Positions count real tokens only (as transformers' generate does), continuing from
-     * {@code cache} when given, which this call extends. Every tensor it makes lives in {@code scope}.
+     * Runs the model on {@code tokenIds} [batch][seq] with {@code paddingMask} [batch][seq] (true = real token,
+     * false = padding, on either side; null = no padding). Positions count real tokens only (as transformers'
+     * generate does), continuing from {@code cache} when given, which this call extends. Every tensor it makes
+     * lives in {@code scope}.
      */
     public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, KvCache cache,
             ResidualHook hook, Logits logits) {
@@ -206,20 +306,18 @@ public final class Transformer implements AutoCloseable {
         int past = cache == null ? 0 : cache.length();
         int[][] positions = positions(mask, cache);
         NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
-        NDArray x = ids.getNDArrayInternal().embedding(ids, embedTokens, SparseFormat.DENSE).singletonOrThrow();
+        NDArray x = ids.getNDArrayInternal().embedding(ids, embeddingTable(), SparseFormat.DENSE).singletonOrThrow();
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
-
         NDArray[] rope = rotaryTables(scope, positions);
-        Map<Integer, NDArray> masks = new LinkedHashMap<>();
+        Map<Integer, Mask> masks = new LinkedHashMap<>();
         for (int i = 0; i < blocks.length; i++) {
             Block b = blocks[i];
-            NDArray attnMask = masks.computeIfAbsent(b.slidingWindow,
-                    w -> attentionMask(scope, mask, cache, past, seq, w));
-            x = block(b, i, x, rope[0], rope[1], attnMask, cache);
+            Mask attnMask = masks.computeIfAbsent(b.slidingWindow, w -> attentionMask(scope, mask, cache, past, seq, w));
+            x = block(scope, b, i, x, rope, attnMask, cache);
             if (hook != null && hook.wants(HookPoint.residPost(i))) hook.accept(HookPoint.residPost(i), x);
         }
         if (cache != null) cache.advance(mask);
-        NDArray h = rmsNorm(x, norm);
+        NDArray h = TorchKernels.rmsNorm(x, norm, config.rmsNormEps());
         if (hook != null && hook.wants(HookPoint.FINAL_NORM)) hook.accept(HookPoint.FINAL_NORM, h);
         NDArray out = switch (logits) {
             case ALL -> lmHead(h);
@@ -229,69 +327,32 @@ public final class Transformer implements AutoCloseable {
         return new Output(out, h);
     }
 
+    /** One decoder block through {@link TorchKernels}; returns the new residual, extending the cache if given. */
+    private NDArray block(NDManager scope, Block b, int layer, NDArray x, NDArray[] rope, Mask mask, KvCache cache) {
+        NDArray pastK = cache != null && cache.keys(layer) != null ? cache.keys(layer) : empty;
+        NDArray pastV = cache != null && cache.values(layer) != null ? cache.values(layer) : empty;
+        NDArray[] out = TorchKernels.tuple(TorchKernels.run("block", x, rope[0], rope[1],
+                mask.additive() != null ? mask.additive() : empty, mask.causal(), pastK, pastV, b.weightList(empty),
+                b.transposedList(), b.loraList(empty), b.scalingList(), shape, config.rmsNormEps(), dropout,
+                training), scope);
+        if (cache != null) cache.put(layer, out[1], out[2]);
+        return out[0];
+    }
+
     /** Logits for final-norm hidden states [..., hidden]: lm_head (the embedding when tied), in float32. */
     public NDArray lmHead(NDArray hidden) {
-        NDArray out = hidden.getNDArrayInternal().linear(hidden, lmHead, null).singletonOrThrow();
-        return Compute.cast(out, DataType.FLOAT32);
+        return Compute.cast(lmHead.apply(hidden), DataType.FLOAT32);
     }
 
-    private NDArray block(Block b, int layer, NDArray x, NDArray cos, NDArray sin, NDArray attnMask, KvCache cache) {
-        NDArray attn = attention(b, layer, rmsNorm(x, b.inputLayernorm), cos, sin, attnMask, cache);
-        x = x.add(attn);
-        NDArray n = rmsNorm(x, b.postAttentionLayernorm);
-        NDArray gate = b.gateProj.apply(n);
-        NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid());
-        return x.add(b.downProj.apply(act.mul(b.upProj.apply(n))));
-    }
-
-    /** RMSNorm: w * (x / sqrt(mean(x^2) + eps)), computed in float32 and cast back, as transformers does. */
-    private NDArray rmsNorm(NDArray x, NDArray weight) {
-        DataType in = Compute.dtypeOf(x);
-        NDArray xf = Compute.cast(x, DataType.FLOAT32);
-        NDArray variance = xf.square().mean(new int[] {-1}, true);
-        NDArray normed = xf.mul(variance.add(config.rmsNormEps()).pow(-0.5));
-        return Compute.cast(normed, in).mul(weight);
-    }
-
-    private NDArray attention(Block b, int layer, NDArray h, NDArray cos, NDArray sin, NDArray attnMask,
-            KvCache cache) {
-        long batch = h.getShape().get(0), seq = h.getShape().get(1);
-        int heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads(), d = config.headDim();
-        NDArray q = b.qProj.apply(h).reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
-        NDArray k = b.kProj.apply(h).reshape(batch, seq, kvHeads, d).transpose(0, 2, 1, 3);
-        NDArray v = b.vProj.apply(h).reshape(batch, seq, kvHeads, d).transpose(0, 2, 1, 3);
-        q = applyRotary(q, cos, sin);
-        k = applyRotary(k, cos, sin);
-        if (cache != null) {
-            NDArray[] kv = cache.append(layer, k, v);
-            k = kv[0];
-            v = kv[1];
-        }
-        long keys = k.getShape().get(2);
-        int groups = heads / kvHeads;
-        // Grouped-query attention without copying keys: queries [B, kv, groups, T, d] against keys [B, kv, 1, S, d].
-        NDArray q5 = q.reshape(batch, kvHeads, groups, seq, d);
-        NDArray k5 = k.expandDims(2);
-        NDArray v5 = v.expandDims(2);
-        NDArray scores = q5.matMul(k5.transpose(0, 1, 2, 4, 3)).mul(Math.pow(d, -0.5));
-        if (attnMask != null) scores = scores.add(attnMask);
-        DataType dtype = Compute.dtypeOf(scores);
-        NDArray probs = Compute.cast(Compute.cast(scores, DataType.FLOAT32).softmax(-1), dtype);
-        NDArray out = probs.matMul(v5).reshape(batch, heads, seq, d).transpose(0, 2, 1, 3)
-                .reshape(batch, seq, (long) heads * d);
-        return b.oProj.apply(out);
-    }
-
-    /** x * cos + rotate_half(x) * sin, with rotate_half(x) = [-x2, x1] over the two halves of head_dim. */
-    private static NDArray applyRotary(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, 3);
-        NDArray rotated = NDArrays.concat(new NDList(halves.get(1).neg(), halves.get(0)), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+    /** [vocab, hidden]: the embedding, or with tied embeddings a view of lm_head's weight. */
+    private NDArray embeddingTable() {
+        return embedTokens != null ? embedTokens : lmHead.weight();
     }
 
     /**
-     * cos and sin of position * inv_freq, duplicated over both halves of head_dim, as [batch, 1, seq, head_dim]
-     * in the compute dtype. The angle is one float32 product, as in transformers.
+     * cos and sin of position * inv_freq over the two halves of head_dim (the sine negated in the first half, see
+     * applyRotary), as [batch, 1, seq, head_dim] in the compute dtype. The angle is one float32 product, as in
+     * transformers.
      */
     private NDArray[] rotaryTables(NDManager scope, int[][] positions) {
         int batch = positions.length, seq = positions[0].length, d = config.headDim(), half = d / 2;
@@ -303,10 +364,10 @@ public final class Transformer implements AutoCloseable {
                 float p = positions[b][t];
                 for (int i = 0; i < half; i++) {
                     float angle = invFreq[i] * p;
-                    float c = (float) Math.cos(angle) * attentionScaling, s = (float) Math.sin(angle) * attentionScaling;
+                    float c = (float) Math.cos(angle), s = (float) Math.sin(angle);
                     cos[base + i] = c;
                     cos[base + half + i] = c;
-                    sin[base + i] = s;
+                    sin[base + i] = -s;
                     sin[base + half + i] = s;
                 }
             }
@@ -316,23 +377,28 @@ public final class Transformer implements AutoCloseable {
             Compute.cast(scope.create(sin, shape), compute.dtype())};
     }
 
+    /** Which keys each query sees: an additive mask [batch, 1, seq, keys], or (null) plain causal or all keys. */
+    private record Mask(NDArray additive, boolean causal) {}
+
     /**
-     * The additive mask [batch, 1, 1, seq, keys]: 0 where query t may see key s (s is a real token, not in the
-     * future, and within the sliding window when the layer has one), the dtype's lowest value elsewhere. Null when
-     * nothing is masked (one new token, no padding, no window), which saves the addition.
+     * 0 where query t may see key s (s is a real token, not in the future, and within the sliding window when the
+     * layer has one), the dtype's lowest value elsewhere. Without padding or a window, no tensor is built: a fresh
+     * sequence is plainly causal, and one new token sees every key.
      */
-    private NDArray attentionMask(NDManager scope, boolean[][] mask, KvCache cache, int past, int seq, int window) {
+    private Mask attentionMask(NDManager scope, boolean[][] mask, KvCache cache, int past, int seq, int window) {
         int batch = mask.length, keys = past + seq;
         boolean[][] keyMask = new boolean[batch][];
-        boolean anyMasked = false;
+        boolean padded = false;
         for (int b = 0; b < batch; b++) {
             boolean[] row = new boolean[keys];
             if (cache != null) System.arraycopy(cache.keyMask()[b], 0, row, 0, past);
             System.arraycopy(mask[b], 0, row, past, seq);
-            for (boolean m : row) anyMasked |= !m;
+            for (boolean m : row) padded |= !m;
             keyMask[b] = row;
         }
-        if (seq == 1 && !anyMasked && (window == 0 || window >= keys)) return null;
+        boolean windowed = window > 0 && window < keys;
+        if (!padded && !windowed && past == 0) return new Mask(null, true);
+        if (!padded && !windowed && seq == 1) return new Mask(null, false);
         float low = lowest(compute.dtype());
         float[] m = new float[batch * seq * keys];
         for (int b = 0; b < batch; b++) {
@@ -344,7 +410,7 @@ public final class Transformer implements AutoCloseable {
                 }
             }
         }
-        return Compute.cast(scope.create(m, new Shape(batch, 1, 1, seq, keys)), compute.dtype());
+        return new Mask(Compute.cast(scope.create(m, new Shape(batch, 1, seq, keys)), compute.dtype()), false);
     }
 
     private static float lowest(DataType t) {
@@ -383,48 +449,10 @@ public final class Transformer implements AutoCloseable {
         return flat;
     }
 
-    /** Swaps the embedding (and lm_head when tied); used when training replaces tensors. */
-    public void replaceWeights(Map<String, NDArray> weights) {
-        weights.forEach((name, w) -> {
-            if (name.equals("model.embed_tokens.weight")) {
-                embedTokens = w;
-                if (config.tieWordEmbeddings()) lmHead = w;
-            } else if (name.equals("lm_head.weight")) {
-                lmHead = w;
-            } else if (name.equals("model.norm.weight")) {
-                norm = w;
-            } else {
-                replaceBlockWeight(name, w);
-            }
-        });
-    }
-
-    private void replaceBlockWeight(String name, NDArray w) {
-        String rest = name.substring("model.layers.".length());
-        int dot = rest.indexOf('.');
-        Block b = blocks[Integer.parseInt(rest.substring(0, dot))];
-        String local = rest.substring(dot + 1);
-        switch (local) {
-            case "input_layernorm.weight" -> b.inputLayernorm = w;
-            case "post_attention_layernorm.weight" -> b.postAttentionLayernorm = w;
-            default -> {
-                List<String> names = List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight",
-                        "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate_proj.weight",
-                        "mlp.up_proj.weight", "mlp.down_proj.weight");
-                int j = names.indexOf(local);
-                if (j < 0) throw new IllegalArgumentException("no weight " + name);
-                b.projections().get(j).setWeight(w);
-            }
-        }
-    }
-
-    /** The tensors whose values changing changes the model, as a list (for optimizers and gradients). */
-    public List<NDArray> weights() {
-        return new ArrayList<>(namedWeights().values());
-    }
-
     @Override
     public void close() {
+        for (Block b : blocks) b.close();
+        shape.close();
         manager.close();
     }
 }

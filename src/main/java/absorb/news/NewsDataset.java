@@ -1,5 +1,6 @@
 package absorb.news;
 
+import absorb.AbsorbException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,7 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads a New News file: one JSON item per line, blank lines ignored. */
+/** Reads a New News file (one JSON item per line) after {@link NewsValidator} has found nothing wrong with it. */
 public final class NewsDataset {
     /** The benchmark shipped with absorb. */
     public static final Path BUNDLED = Path.of("data/newnews/news.jsonl");
@@ -20,7 +21,15 @@ public final class NewsDataset {
 
     private NewsDataset() {}
 
+    /** The items of {@code file}; a file with problems is refused, naming the first ones. */
     public static List<NewsItem> load(Path file) throws IOException {
+        NewsValidator.Report report = NewsValidator.validate(file, false);
+        if (!report.ok()) {
+            List<String> p = report.problems();
+            throw new AbsorbException("New News file " + file + " has " + p.size() + " problem(s), first: "
+                    + String.join("; ", p.subList(0, Math.min(3, p.size())))
+                    + " (run ./absorb newnews validate " + file + " for all).");
+        }
         List<NewsItem> items = new ArrayList<>();
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int i = 0; i < lines.size(); i++) {

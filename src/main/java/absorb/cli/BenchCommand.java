@@ -1,0 +1,159 @@
+package absorb.cli;
+
+import absorb.AbsorbException;
+import absorb.model.Checkpoint;
+import absorb.model.Compute;
+import absorb.model.Generator;
+import absorb.model.KvCache;
+import absorb.model.ModelConfig;
+import absorb.model.Transformer;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill and decode speed and peak memory; prints one JSON line.")
+final class BenchCommand implements Callable<Integer> {
+
+    static final class Target {
+        @Option(names = "--shape", paramLabel = "NAME",
+                description = "Random weights of a named shape: small-30m or qwen2.5-0.5b.")
+        String shape;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "A Hugging Face model folder.")
+        Path model;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    @Option(names = "--prefill-tokens", defaultValue = "512", paramLabel = "N", description = "Prefill length (512).")
+    int prefillTokens;
+
+    @Option(names = "--prompt-tokens", defaultValue = "16", paramLabel = "N", description = "Decode prompt length (16).")
+    int promptTokens;
+
+    @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "N", description = "Tokens to decode (64).")
+    int newTokens;
+
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "Timed runs; the median counts (3).")
+    int repeats;
+
+    @Mixin
+    Options options;
+
+    /** The named shapes, as config.json fields. */
+    static final Map<String, String> SHAPES = Map.of(
+            "small-30m", """
+                {"architectures": ["Qwen2ForCausalLM"], "vocab_size": 32000, "hidden_size": 384,
+                 "intermediate_size": 1024, "num_hidden_layers": 6, "num_attention_heads": 6,
+                 "num_key_value_heads": 2, "tie_word_embeddings": true, "rope_theta": 10000.0,
+                 "rms_norm_eps": 1e-6, "max_position_embeddings": 2048}""",
+            "qwen2.5-0.5b", """
+                {"architectures": ["Qwen2ForCausalLM"], "vocab_size": 151936, "hidden_size": 896,
+                 "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+                 "num_key_value_heads": 2, "tie_word_embeddings": true, "rope_theta": 1000000.0,
+                 "rms_norm_eps": 1e-6, "max_position_embeddings": 32768}""");
+
+    static ModelConfig shape(String name) {
+        String json = SHAPES.get(name);
+        if (json == null) {
+            throw new AbsorbException("--shape " + name + " is not a known shape; use one of "
+                    + String.join(", ", SHAPES.keySet().stream().sorted().toList()) + ".");
+        }
+        try {
+            return ModelConfig.parse(new ObjectMapper().readTree(json), "shape " + name);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        if (prefillTokens < 1 || promptTokens < 1 || newTokens < 1 || repeats < 1) {
+            throw new AbsorbException("--prefill-tokens, --prompt-tokens, --new-tokens and --repeats must be at least 1.");
+        }
+        Compute compute = options.compute();
+        String name = target.shape != null ? target.shape : target.model.toString();
+        ModelConfig config = target.shape != null ? shape(target.shape) : null;
+        try (Transformer model = config != null ? Transformer.random(config, compute, 0)
+                : Checkpoint.load(target.model, compute)) {
+            SplittableRandom random = new SplittableRandom(1);
+            int vocab = model.config().vocabSize();
+            long[] prefill = random.longs(prefillTokens, 0, vocab).toArray();
+            long[] prompt = random.longs(promptTokens, 0, vocab).toArray();
+            double prefillSeconds = median(() -> prefill(model, prefill));
+            Generator generator = new Generator(model, null);
+            Generator.Settings greedy = Generator.Settings.greedy(newTokens, List.of());
+            double decodeSeconds = median(() -> {
+                long t0 = System.nanoTime();
+                generator.generate(prompt, greedy, null);
+                return (System.nanoTime() - t0) / 1e9;
+            });
+            ObjectNode out = new ObjectMapper().createObjectNode();
+            out.put("shape", name);
+            out.put("dtype", Compute.dtypeName(compute.dtype()));
+            out.put("threads", Compute.threads());
+            out.put("params", model.config().parameterCount());
+            out.put("prefill_tok_s", round(prefillTokens / prefillSeconds));
+            out.put("decode_tok_s", round(newTokens / decodeSeconds));
+            out.put("peak_rss_mb", round(peakRssMb()));
+            System.out.println(out);
+        }
+        return 0;
+    }
+
+    /** One timed prefill: the whole sequence through the model into a fresh KV cache, next-token logits only. */
+    private static double prefill(Transformer model, long[] ids) {
+        try (NDManager scope = model.compute().newManager(); KvCache cache = new KvCache(scope, model.layers(), 1)) {
+            long t0 = System.nanoTime();
+            model.forward(scope, new long[][] {ids}, null, cache, null, Transformer.Logits.LAST).logits().toFloatArray();
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    /** One warm-up run, then the median of {@code repeats} timed runs. */
+    private double median(java.util.function.DoubleSupplier run) {
+        run.getAsDouble();
+        double[] t = new double[repeats];
+        for (int i = 0; i < repeats; i++) t[i] = run.getAsDouble();
+        Arrays.sort(t);
+        return t[repeats / 2];
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    /** The process's peak resident memory (VmHWM), in MB. */
+    static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux: report what the JVM knows
+        }
+        Runtime r = Runtime.getRuntime();
+        return (r.totalMemory() - r.freeMemory()) / (1024.0 * 1024.0);
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+}

@@ -1,0 +1,31 @@
+package absorb.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+/** Runs the command line in-process and keeps what it said on stderr. */
+final class Cli {
+    final int exit;
+    final String err;
+
+    private Cli(int exit, String err) {
+        this.exit = exit;
+        this.err = err;
+    }
+
+    static Cli run(String... args) {
+        StringWriter sw = new StringWriter();
+        int code = Main.run(new PrintWriter(sw, true), args);
+        return new Cli(code, sw.toString());
+    }
+
+    /** The error output is one line (one sentence, no stack trace). */
+    boolean oneLine() {
+        return err.strip().lines().count() == 1;
+    }
+
+    @Override
+    public String toString() {
+        return "exit " + exit + ": " + err;
+    }
+}

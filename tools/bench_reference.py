@@ -1,0 +1,85 @@
+"""The Python reference for `./absorb bench`: transformers + PyTorch on CPU, same shapes, same measurements.
+
+    python tools/bench_reference.py --shape small-30m [--dtype bf16] [--threads 2]
+
+Prints one JSON line with the keys `./absorb bench` prints. Prefill: one sequence of --prefill-tokens random ids
+through the model with a fresh cache, next-token logits only (logits_to_keep=1). Decode: greedy generate() of
+--new-tokens tokens after a --prompt-tokens prompt (min_new_tokens forces the full count), timed end to end and
+divided by the new tokens. One warm-up run, then the median of --repeats runs. Peak RSS from getrusage.
+"""
+
+import argparse
+import json
+import resource
+import time
+
+import torch
+from transformers import Qwen2Config, Qwen2ForCausalLM
+
+SHAPES = {
+    "small-30m": dict(vocab_size=32000, hidden_size=384, intermediate_size=1024, num_hidden_layers=6,
+                      num_attention_heads=6, num_key_value_heads=2, tie_word_embeddings=True,
+                      rope_theta=10000.0, rms_norm_eps=1e-6, max_position_embeddings=2048),
+    "qwen2.5-0.5b": dict(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+                         num_attention_heads=14, num_key_value_heads=2, tie_word_embeddings=True,
+                         rope_theta=1000000.0, rms_norm_eps=1e-6, max_position_embeddings=32768),
+}
+
+
+def median(run, repeats):
+    run()
+    times = sorted(run() for _ in range(repeats))
+    return times[len(times) // 2]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--shape", required=True, choices=sorted(SHAPES))
+    p.add_argument("--dtype", default="float32", choices=["float32", "bf16"])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--prefill-tokens", type=int, default=512)
+    p.add_argument("--prompt-tokens", type=int, default=16)
+    p.add_argument("--new-tokens", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--attn", default="sdpa", help="attention implementation (transformers' default is sdpa)")
+    a = p.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dtype = torch.bfloat16 if a.dtype == "bf16" else torch.float32
+    cfg = SHAPES[a.shape]
+    rope = cfg.pop("rope_theta")
+    config = Qwen2Config(**cfg, rope_parameters={"rope_type": "default", "rope_theta": rope})
+    config._attn_implementation = a.attn
+    model = Qwen2ForCausalLM(config).to(dtype).eval()
+    g = torch.Generator().manual_seed(1)
+    prefill = torch.randint(0, config.vocab_size, (1, a.prefill_tokens), generator=g)
+    prompt = torch.randint(0, config.vocab_size, (1, a.prompt_tokens), generator=g)
+
+    @torch.inference_mode()
+    def run_prefill():
+        t0 = time.perf_counter()
+        model(prefill, use_cache=True, logits_to_keep=1).logits.float()
+        return time.perf_counter() - t0
+
+    @torch.inference_mode()
+    def run_decode():
+        t0 = time.perf_counter()
+        model.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=a.new_tokens,
+                       min_new_tokens=a.new_tokens, do_sample=False, pad_token_id=0)
+        return time.perf_counter() - t0
+
+    prefill_s = median(run_prefill, a.repeats)
+    decode_s = median(run_decode, a.repeats)
+    params = sum(p.numel() for p in model.parameters())
+    print(json.dumps({
+        "shape": a.shape, "dtype": "bfloat16" if a.dtype == "bf16" else "float32", "threads": a.threads,
+        "params": params, "prefill_tok_s": round(a.prefill_tokens / prefill_s, 1),
+        "decode_tok_s": round(a.new_tokens / decode_s, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "reference": f"transformers {__import__('transformers').__version__}, torch {torch.__version__}",
+    }))
+
+
+if __name__ == "__main__":
+    main()
