@@ -36,17 +36,20 @@ public final class Linear {
     }
 
     /**
-     * W^T with its own row-major memory (flattening a transposed view copies it in the new order). The
-     * intermediate views are closed with W, so W's memory is freed now rather than with the model.
+     * W^T with its own row-major memory (flattening a transposed view copies it in the new order; the final copy
+     * makes it a tensor of its own rather than a view, so that training may update it in place). The intermediate
+     * tensors are closed with W, so their memory is freed now rather than with the model.
      */
     private static NDArray contiguousTranspose(NDArray w) {
+        long in = w.getShape().get(1), out = w.getShape().get(0);
         NDArray view = w.transpose(1, 0);
         NDArray flat = view.flatten();
-        NDArray t = flat.reshape(w.getShape().get(1), w.getShape().get(0));
-        t.attach(w.getManager());
-        flat.close();
         view.close();
         w.close();
+        NDArray shaped = flat.reshape(in, out);
+        NDArray t = shaped.duplicate();
+        shaped.close();
+        flat.close();
         return t;
     }
 

@@ -154,6 +154,11 @@ public final class Tokenizer implements AutoCloseable {
         return rust.encode(text, false, false).getIds();
     }
 
+    /** Token ids of {@code text} with each token's span in the text (in code points), no special tokens added. */
+    public ai.djl.huggingface.tokenizers.Encoding encodeWithOffsets(String text) {
+        return rust.encode(text, false, false);
+    }
+
     public String decode(long[] ids, boolean skipSpecialTokens) {
         String s = rust.decode(ids, skipSpecialTokens);
         return cleanUpSpaces ? cleanUp(s) : s;

@@ -14,6 +14,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,9 +156,88 @@ public final class TorchKernels {
                 m = torch.mul(torch.silu(g), u)
                 x = torch.add(x, self.project(m, w[14], w[15], transposed[6], lora[12], lora[13], scaling[6], dropout, training))
                 return (x, k, v)
+              def token_loss(self: __torch__.Kernels,
+                hidden: Tensor,
+                rows: Tensor,
+                labels: Tensor,
+                head: Tensor,
+                transposed: bool) -> Tensor:
+                # sum over the selected positions of -log softmax(lm_head(h))[label], in float32
+                h = torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+                if transposed:
+                  logits = torch.matmul(h, head)
+                else:
+                  logits = torch.linear(h, head)
+                return torch.cross_entropy_loss(torch.to(logits, 6), labels, None, 2, -100, 0.)
+              def adamw_step(self: __torch__.Kernels,
+                params: List[Tensor],
+                exp_avg: List[Tensor],
+                exp_avg_sq: List[Tensor],
+                weight_decay: List[float],
+                step: int,
+                lr: float,
+                beta1: float,
+                beta2: float,
+                eps: float,
+                max_norm: float) -> Tensor:
+                # clip_grad_norm_ (total = ||(||g_i||_2)_i||_2, g *= min(1, max_norm / (total + 1e-6))), then AdamW as
+                # torch.optim.AdamW (single-tensor path), then the gradients are zeroed for the next step.
+                grads: List[Tensor] = []
+                for p in params:
+                  g = p.grad
+                  if g is None:
+                    grads.append(torch.zeros_like(p))
+                  else:
+                    grads.append(g)
+                norms: List[Tensor] = []
+                for g in grads:
+                  norms.append(torch.linalg_vector_norm(g, 2.))
+                total = torch.linalg_vector_norm(torch.stack(norms), 2.)
+                if max_norm > 0.:
+                  coef = torch.clamp(torch.mul(torch.reciprocal(torch.add(total, 1e-6)), max_norm), None, 1.)
+                  for g in grads:
+                    g.mul_(coef)
+                bias_correction1 = 1. - beta1 ** step
+                bias_correction2 = 1. - beta2 ** step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2 ** 0.5
+                for i in range(len(params)):
+                  p = params[i]
+                  g = grads[i]
+                  p.mul_(1. - lr * weight_decay[i])
+                  exp_avg[i].lerp_(g, 1. - beta1)
+                  exp_avg_sq[i].mul_(beta2).addcmul_(g, g, value=1. - beta2)
+                  denom = torch.add(torch.div(torch.sqrt(exp_avg_sq[i]), bias_correction2_sqrt), eps)
+                  p.addcdiv_(exp_avg[i], denom, value=-step_size)
+                  g.zero_()
+                return total
             """;
 
     private static PtSymbolBlock module;
+
+    /**
+     * DJL's public way to run a TorchScript method disables autograd; training needs it on. The native call it wraps
+     * takes a flag for that, so absorb calls it directly (by reflection: DJL keeps it package-private).
+     */
+    private static final Method RUN_METHOD;
+    private static final Object LIBRARY;
+    private static final Constructor<IValue> IVALUE;
+
+    static {
+        try {
+            Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+            Field f = lib.getDeclaredField("LIB");
+            f.setAccessible(true);
+            LIBRARY = f.get(null);
+            RUN_METHOD = lib.getDeclaredMethod("moduleRunMethod", long.class, String.class, long[].class,
+                    boolean.class, boolean.class);
+            RUN_METHOD.setAccessible(true);
+            IVALUE = IValue.class.getDeclaredConstructor(long.class);
+            IVALUE.setAccessible(true);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private TorchKernels() {}
 
@@ -230,7 +313,7 @@ public final class TorchKernels {
      * Runs a kernel. Arguments are tensors, prebuilt {@link IValue}s (kept open: the caller owns them), booleans,
      * integers or doubles. Returns the IValue result; tensors come out with {@link #tensor} or {@link #tuple}.
      */
-    static IValue run(String method, Object... args) {
+    public static IValue run(String method, Object... args) {
         IValue[] in = new IValue[args.length];
         boolean[] owned = new boolean[args.length];
         try {
@@ -243,7 +326,17 @@ public final class TorchKernels {
                 else if (a instanceof Integer n) in[i] = IValue.from(n.longValue());
                 else in[i] = IValue.from(((Number) a).doubleValue());
             }
-            return IValueUtils.runMethod(module(), method, in);
+            if (!JniUtils.isGradMode()) return IValueUtils.runMethod(module(), method, in);
+            long[] handles = new long[in.length];
+            for (int i = 0; i < in.length; i++) handles[i] = in[i].getHandle();
+            try {
+                long out = (long) RUN_METHOD.invoke(LIBRARY, module().getHandle(), method, handles, true, false);
+                return IVALUE.newInstance(out);
+            } catch (InvocationTargetException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
         } finally {
             for (int i = 0; i < in.length; i++) if (owned[i] && in[i] != null) in[i].close();
         }
@@ -281,6 +374,21 @@ public final class TorchKernels {
     /** RMSNorm as transformers computes it (float32 inside, cast back, then the weight). */
     public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
         return tensor(run("rms_norm", x, weight, eps), x.getManager());
+    }
+
+    /** One AdamW update with clipping (see the kernel); returns the gradient norm before clipping, in scope. */
+    public static NDArray adamwStep(NDManager scope, IValue params, IValue expAvg, IValue expAvgSq, IValue weightDecay,
+            int step, double lr, double beta1, double beta2, double eps, double maxNorm) {
+        return tensor(run("adamw_step", params, expAvg, expAvgSq, weightDecay, step, lr, beta1, beta2, eps, maxNorm),
+                scope);
+    }
+
+    /**
+     * The summed cross-entropy of lm_head(hidden) at the flattened positions {@code rows} against {@code labels}
+     * (both int64 [n]); {@code head} is lm_head's weight as stored.
+     */
+    public static NDArray tokenLoss(NDArray hidden, NDArray rows, NDArray labels, NDArray head, boolean transposed) {
+        return tensor(run("token_loss", hidden, rows, labels, head, transposed), hidden.getManager());
     }
 
     /** Whether {@code x} holds bfloat16 (the dtype DJL cannot name). */

@@ -294,6 +294,42 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * The tensors training updates, by transformers name, as stored: projections that {@link Linear} keeps
+     * transposed appear as [in, out] (their {@link #namedWeights()} entry is the [out, in] view). With tied
+     * embeddings the one table is listed once, as model.embed_tokens.weight, stored [hidden, vocab].
+     */
+    public Map<String, NDArray> parameters() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", config.tieWordEmbeddings() ? lmHead.storedWeight() : embedTokens);
+        String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+        for (int i = 0; i < blocks.length; i++) {
+            String p = "model.layers." + i + ".";
+            List<Linear> lin = blocks[i].projections();
+            out.put(p + "input_layernorm.weight", blocks[i].inputLayernorm);
+            for (int j = 0; j < names.length; j++) {
+                out.put(p + names[j] + ".weight", lin.get(j).storedWeight());
+                if (lin.get(j).bias() != null) out.put(p + names[j] + ".bias", lin.get(j).bias());
+                if (j == 3) out.put(p + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm);
+            }
+        }
+        out.put("model.norm.weight", norm);
+        if (!config.tieWordEmbeddings()) out.put("lm_head.weight", lmHead.storedWeight());
+        return out;
+    }
+
+    /** Whether parameter {@code name} of {@link #parameters()} is stored transposed ([in, out]). */
+    public boolean storedTransposed(String name) {
+        if (name.equals("model.embed_tokens.weight")) return config.tieWordEmbeddings() && lmHead.isTransposed();
+        if (name.equals("lm_head.weight")) return lmHead.isTransposed();
+        if (!name.startsWith("model.layers.") || !name.endsWith("_proj.weight")) return false;
+        String rest = name.substring("model.layers.".length());
+        Block b = blocks[Integer.parseInt(rest.substring(0, rest.indexOf('.')))];
+        String proj = rest.substring(rest.lastIndexOf('.', rest.length() - 8) + 1, rest.length() - 7);
+        return b.projections().get(LoraAdapter.TARGETS.indexOf(proj)).isTransposed();
+    }
+
+    /**
      * Runs the model on {@code tokenIds} [batch][seq] with {@code paddingMask} [batch][seq] (true = real token,
      * false = padding, on either side; null = no padding). Positions count real tokens only (as transformers'
      * generate does), continuing from {@code cache} when given, which this call extends. Every tensor it makes
@@ -301,10 +337,21 @@ public final class Transformer implements AutoCloseable {
      */
     public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, KvCache cache,
             ResidualHook hook, Logits logits) {
+        return forward(scope, tokenIds, paddingMask, null, cache, hook, logits);
+    }
+
+    /**
+     * As above, for rows that pack several sequences: {@code segments} [batch][seq] numbers the sequence each token
+     * belongs to. A token sees only earlier tokens of its own sequence, and positions restart at each sequence, so
+     * a packed row computes exactly what its sequences would alone. (No cache with packing.)
+     */
+    public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, int[][] segments,
+            KvCache cache, ResidualHook hook, Logits logits) {
         int batch = tokenIds.length, seq = tokenIds[0].length;
         boolean[][] mask = paddingMask != null ? paddingMask : allTrue(batch, seq);
+        if (segments != null && cache != null) throw new IllegalArgumentException("packed rows take no cache");
         int past = cache == null ? 0 : cache.length();
-        int[][] positions = positions(mask, cache);
+        int[][] positions = segments != null ? segmentPositions(mask, segments) : positions(mask, cache);
         NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
         NDArray x = ids.getNDArrayInternal().embedding(ids, embeddingTable(), SparseFormat.DENSE).singletonOrThrow();
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
@@ -312,7 +359,8 @@ public final class Transformer implements AutoCloseable {
         Map<Integer, Mask> masks = new LinkedHashMap<>();
         for (int i = 0; i < blocks.length; i++) {
             Block b = blocks[i];
-            Mask attnMask = masks.computeIfAbsent(b.slidingWindow, w -> attentionMask(scope, mask, cache, past, seq, w));
+            Mask attnMask = masks.computeIfAbsent(b.slidingWindow,
+                    w -> attentionMask(scope, mask, segments, cache, past, seq, w));
             x = block(scope, b, i, x, rope, attnMask, cache);
             if (hook != null && hook.wants(HookPoint.residPost(i))) hook.accept(HookPoint.residPost(i), x);
         }
@@ -385,7 +433,8 @@ public final class Transformer implements AutoCloseable {
      * layer has one), the dtype's lowest value elsewhere. Without padding or a window, no tensor is built: a fresh
      * sequence is plainly causal, and one new token sees every key.
      */
-    private Mask attentionMask(NDManager scope, boolean[][] mask, KvCache cache, int past, int seq, int window) {
+    private Mask attentionMask(NDManager scope, boolean[][] mask, int[][] segments, KvCache cache, int past, int seq,
+            int window) {
         int batch = mask.length, keys = past + seq;
         boolean[][] keyMask = new boolean[batch][];
         boolean padded = false;
@@ -397,7 +446,7 @@ public final class Transformer implements AutoCloseable {
             keyMask[b] = row;
         }
         boolean windowed = window > 0 && window < keys;
-        if (!padded && !windowed && past == 0) return new Mask(null, true);
+        if (!padded && !windowed && past == 0 && segments == null) return new Mask(null, true);
         if (!padded && !windowed && seq == 1) return new Mask(null, false);
         float low = lowest(compute.dtype());
         float[] m = new float[batch * seq * keys];
@@ -405,7 +454,8 @@ public final class Transformer implements AutoCloseable {
             for (int t = 0; t < seq; t++) {
                 int q = past + t, base = (b * seq + t) * keys;
                 for (int s = 0; s < keys; s++) {
-                    boolean visible = keyMask[b][s] && s <= q && (window == 0 || s > q - window);
+                    boolean visible = keyMask[b][s] && s <= q && (window == 0 || s > q - window)
+                            && (segments == null || segments[b][s] == segments[b][t]);
                     m[base + s] = visible ? 0f : low;
                 }
             }
@@ -427,6 +477,19 @@ public final class Transformer implements AutoCloseable {
         for (int b = 0; b < mask.length; b++) {
             int seen = cache == null ? 0 : cache.realTokens(b);
             for (int t = 0; t < mask[b].length; t++) {
+                pos[b][t] = mask[b][t] ? seen++ : 0;
+            }
+        }
+        return pos;
+    }
+
+    /** Positions that restart at 0 where the segment number changes (padding gets 0). */
+    static int[][] segmentPositions(boolean[][] mask, int[][] segments) {
+        int[][] pos = new int[mask.length][mask[0].length];
+        for (int b = 0; b < mask.length; b++) {
+            int seen = 0;
+            for (int t = 0; t < mask[b].length; t++) {
+                if (t > 0 && segments[b][t] != segments[b][t - 1]) seen = 0;
                 pos[b][t] = mask[b][t] ? seen++ : 0;
             }
         }
