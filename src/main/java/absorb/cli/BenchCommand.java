@@ -40,6 +40,9 @@ final class BenchCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter to apply (with --model).")
+    Path adapter;
+
     @Option(names = "--prefill-tokens", defaultValue = "512", paramLabel = "N", description = "Prefill length (512).")
     int prefillTokens;
 
@@ -89,8 +92,10 @@ final class BenchCommand implements Callable<Integer> {
         Compute compute = options.compute();
         String name = target.shape != null ? target.shape : target.model.toString();
         ModelConfig config = target.shape != null ? shape(target.shape) : null;
+        if (adapter != null && target.model == null) throw new AbsorbException("--adapter needs --model.");
         try (Transformer model = config != null ? Transformer.random(config, compute, 0)
                 : Checkpoint.load(target.model, compute)) {
+            if (adapter != null) absorb.model.LoraAdapter.load(adapter, model);
             SplittableRandom random = new SplittableRandom(1);
             int vocab = model.config().vocabSize();
             long[] prefill = random.longs(prefillTokens, 0, vocab).toArray();

@@ -37,13 +37,16 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.json", description = "Where to write the result.")
     Path out;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter to apply to the model.")
+    Path adapter;
+
     @Mixin
     Options options;
 
     @Override
     public Integer call() {
         Compute compute = options.compute();
-        try (LanguageModel lm = LanguageModel.load(model, compute); NDManager scope = compute.newManager()) {
+        try (LanguageModel lm = LanguageModel.load(model, adapter, compute); NDManager scope = compute.newManager()) {
             long[] ids = Prompts.encode(lm.tokenizer(), prompt, chat, system);
             Transformer t = lm.transformer();
             Map<String, float[]> hidden = new LinkedHashMap<>();

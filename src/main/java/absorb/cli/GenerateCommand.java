@@ -53,13 +53,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when this text appears (repeatable).")
     List<String> stops = new ArrayList<>();
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter to apply to the model.")
+    Path adapter;
+
     @Mixin
     Options options;
 
     @Override
     public Integer call() {
         Compute compute = options.compute();
-        try (LanguageModel lm = LanguageModel.load(model, compute)) {
+        try (LanguageModel lm = LanguageModel.load(model, adapter, compute)) {
             List<long[]> ids = new ArrayList<>();
             for (String p : prompts) ids.add(Prompts.encode(lm.tokenizer(), p, chat, system));
             Generator.Settings s = settings(lm.generation());

@@ -17,6 +17,9 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
     Path model;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "Also describe this PEFT LoRA adapter.")
+    Path adapter;
+
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
 
@@ -48,6 +51,11 @@ final class InfoCommand implements Callable<Integer> {
                     tok.hasChatTemplate() ? "yes" : "no");
         }
         System.out.printf(Locale.ROOT, "stop ids         %s%n", g.eosTokenIds());
+        if (adapter != null) {
+            absorb.model.LoraAdapter.Config a = absorb.model.LoraAdapter.readConfig(adapter);
+            System.out.printf(Locale.ROOT, "adapter          LoRA rank %d, alpha %s, targets %s (%s)%n", a.rank(), a.alpha(),
+                    String.join(",", a.targetModules()), adapter);
+        }
         System.out.printf(Locale.ROOT, "sampling default %s%n", g.doSample()
                 ? String.format(Locale.ROOT, "temperature %s, top_k %d, top_p %s", g.temperature(), g.topK(), g.topP())
                 : "greedy");

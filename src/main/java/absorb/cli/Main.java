@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
             ForwardCommand.class,
             GenerateCommand.class,
             BenchCommand.class,
+            FinetuneCommand.class,
+            MergeCommand.class,
             NewsCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -135,16 +135,28 @@ public final class Checkpoint {
      * given.
      */
     public static void save(Transformer model, Path dir, Path tokenizerFrom) {
+        save(model, dir, tokenizerFrom, model.compute().dtype());
+    }
+
+    /** As {@link #save(Transformer, Path, Path)}, with the weights written in {@code dtype}. */
+    public static void save(Transformer model, Path dir, Path tokenizerFrom, ai.djl.ndarray.types.DataType dtype) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new AbsorbException("Cannot create " + dir + ": " + AtomicFile.describe(e) + ".");
         }
         ObjectNode config = model.config().toJson();
-        config.put("dtype", Compute.dtypeName(model.compute().dtype()));
+        config.put("dtype", Compute.dtypeName(dtype));
         config.put("transformers_version", "5.18.0");
-        Map<String, NDArray> tensors = new TreeMap<>(model.namedWeights());
-        Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        try (NDManager scope = model.manager().newSubManager()) {
+            Map<String, NDArray> tensors = new TreeMap<>();
+            model.namedWeights().forEach((name, w) -> {
+                NDArray cast = Compute.cast(w, dtype);
+                if (cast != w) cast.attach(scope);
+                tensors.put(name, cast);
+            });
+            Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        }
         writeJson(dir.resolve("config.json"), config);
         if (tokenizerFrom != null) copyTokenizerFiles(tokenizerFrom, dir);
     }

@@ -7,10 +7,24 @@ public record LanguageModel(Path dir, Transformer transformer, Tokenizer tokeniz
         implements AutoCloseable {
 
     public static LanguageModel load(Path dir, Compute compute) {
+        return load(dir, null, compute);
+    }
+
+    /** The model in {@code dir}, with the PEFT LoRA adapter in {@code adapter} applied when not null. */
+    public static LanguageModel load(Path dir, Path adapter, Compute compute) {
         ModelConfig config = Checkpoint.config(dir);
+        if (adapter != null) LoraAdapter.readConfig(adapter);
         Tokenizer tokenizer = Tokenizer.load(dir);
         try {
             Transformer transformer = Checkpoint.load(dir, compute);
+            if (adapter != null) {
+                try {
+                    LoraAdapter.load(adapter, transformer);
+                } catch (RuntimeException e) {
+                    transformer.close();
+                    throw e;
+                }
+            }
             return new LanguageModel(dir, transformer, tokenizer, GenerationConfig.read(dir, config));
         } catch (RuntimeException e) {
             tokenizer.close();

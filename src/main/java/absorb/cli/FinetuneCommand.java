@@ -1,0 +1,165 @@
+package absorb.cli;
+
+import absorb.train.TrainConfig;
+import absorb.train.Trainer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Fine-tune a model (all weights, or a LoRA adapter) on JSONL data; resumable, with checkpoints.")
+final class FinetuneCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base model folder.")
+    Path model;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE.jsonl",
+            description = "Training data: {\"text\"}, {\"messages\"} or {\"prompt\", \"completion\"} per line.")
+    Path data;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    Path out;
+
+    @Option(names = "--lora", description = "Train a LoRA adapter (implied by any --lora-* option).")
+    boolean lora;
+
+    @Option(names = "--lora-rank", paramLabel = "R", description = "LoRA rank (default 16).")
+    Integer loraRank;
+
+    @Option(names = "--lora-alpha", paramLabel = "A", description = "LoRA alpha (default 2 x rank).")
+    Double loraAlpha;
+
+    @Option(names = "--lora-dropout", paramLabel = "P", description = "Dropout on LoRA inputs (default 0.05).")
+    Double loraDropout;
+
+    @Option(names = "--lora-targets", paramLabel = "LIST", split = ",",
+            description = "Projections to adapt (default all: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj).")
+    List<String> loraTargets;
+
+    @Option(names = "--epochs", defaultValue = "1", paramLabel = "E", description = "Passes over the data (default 1).")
+    int epochs;
+
+    @Option(names = "--max-steps", defaultValue = "0", paramLabel = "N", description = "Optimizer steps (overrides --epochs).")
+    int maxSteps;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default 5e-5 full, 2e-4 LoRA).")
+    Double lr;
+
+    @Option(names = "--schedule", defaultValue = "linear", paramLabel = "S", description = "constant, linear (default) or cosine.")
+    String schedule;
+
+    @Option(names = "--warmup", defaultValue = "0", paramLabel = "W", description = "Warm-up steps (default 0).")
+    int warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0.0", paramLabel = "WD", description = "AdamW weight decay (default 0).")
+    double weightDecay;
+
+    @Option(names = "--betas", defaultValue = "0.9,0.999", split = ",", paramLabel = "B1,B2", description = "AdamW betas.")
+    double[] betas;
+
+    @Option(names = "--adam-eps", defaultValue = "1e-8", paramLabel = "EPS", description = "AdamW epsilon.")
+    double eps;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "N", description = "Clip the global gradient norm (0: off).")
+    double maxGradNorm;
+
+    @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Sequences per micro-batch (default 8).")
+    int batchSize;
+
+    @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "K", description = "Micro-batches per step (default 1).")
+    int gradAccum;
+
+    @Option(names = "--max-length", defaultValue = "1024", paramLabel = "L", description = "Longest sequence in tokens (default 1024).")
+    int maxLength;
+
+    @Option(names = "--reject-long", description = "Refuse sequences longer than --max-length instead of cutting them.")
+    boolean rejectLong;
+
+    @Option(names = "--packing", description = "Pack several sequences into each row of --max-length tokens.")
+    boolean packing;
+
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Seed for shuffling and initialisation.")
+    long seed;
+
+    @Option(names = "--checkpoint-every", defaultValue = "500", paramLabel = "N", description = "Steps between checkpoints.")
+    int checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", defaultValue = "2", paramLabel = "N", description = "Checkpoints kept.")
+    int keepCheckpoints;
+
+    @Option(names = "--log-every", defaultValue = "10", paramLabel = "N", description = "Steps between metric lines.")
+    int logEvery;
+
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out.")
+    boolean resume;
+
+    @Option(names = "--deterministic", description = "One thread, fixed seeds: a resumed run ends exactly as an uninterrupted one.")
+    boolean deterministic;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
+    int threads;
+
+    @Option(names = "--verbose", description = "Show stack traces on errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        boolean useLora = lora || loraRank != null || loraAlpha != null || loraDropout != null || loraTargets != null;
+        int rank = loraRank != null ? loraRank : 16;
+        if (betas.length != 2) throw new absorb.AbsorbException("--betas takes two numbers, such as 0.9,0.999.");
+        TrainConfig config = new TrainConfig(model, data, out, useLora, rank, loraAlpha != null ? loraAlpha : 2.0 * rank,
+                loraDropout != null ? loraDropout : 0.05,
+                loraTargets != null ? loraTargets.stream().map(String::strip).toList() : absorb.model.LoraAdapter.TARGETS,
+                epochs, maxSteps, lr != null ? lr : (useLora ? 2e-4 : 5e-5), schedule, warmup, weightDecay, betas[0],
+                betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
+                keepCheckpoints, logEvery, resume, deterministic);
+        absorb.model.Compute.setThreads(threads);
+        Trainer.Result r = Trainer.run(config, new Progress(logEvery));
+        if (!r.interrupted()) {
+            System.err.printf(Locale.ROOT, "done: %d steps, final loss %.4f; %s written to %s%n", r.steps(), r.finalLoss(),
+                    useLora ? "adapter" : "model", out);
+        }
+        return r.interrupted() ? 130 : 0;
+    }
+
+    /** Training progress: a bar redrawn in place on a terminal, plain lines every --log-every steps otherwise. */
+    static final class Progress implements Trainer.Listener {
+        private final boolean terminal = System.console() != null;
+        private final int every;
+
+        Progress(int every) {
+            this.every = every;
+        }
+
+        @Override
+        public void onStep(Trainer.StepMetrics m) {
+            String line = String.format(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.2e  grad %.3f  %,.0f tok/s  ETA %s",
+                    m.step(), m.totalSteps(), m.epoch(), m.loss(), m.lr(), m.gradNorm(), m.tokensPerSecond(),
+                    duration(m.etaSeconds()));
+            if (terminal) {
+                int width = 24, filled = (int) Math.round(width * m.step() / (double) m.totalSteps());
+                char[] bar = new char[width];
+                Arrays.fill(bar, 0, filled, '#');
+                Arrays.fill(bar, filled, width, '.');
+                System.err.print("\r[" + new String(bar) + "] " + line + "   ");
+                if (m.step() == m.totalSteps()) System.err.println();
+            } else if (m.step() % every == 0 || m.step() == m.totalSteps() || m.step() == 1) {
+                System.err.println(line);
+            }
+        }
+
+        @Override
+        public void onMessage(String message) {
+            if (terminal) System.err.print("\r");
+            System.err.println(message);
+        }
+
+        static String duration(double seconds) {
+            long s = Math.round(seconds);
+            return s >= 3600 ? String.format("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format("%d:%02d", s / 60, s % 60);
+        }
+    }
+}

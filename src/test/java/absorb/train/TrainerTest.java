@@ -1,0 +1,188 @@
+package absorb.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import absorb.AbsorbException;
+import absorb.model.Safetensors;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    private static final Path LLAMA = Path.of("src/test/resources/fixtures/engine/llama");
+    private static final Path QWEN = Path.of("src/test/resources/fixtures/engine/qwen2");
+
+    @TempDir
+    Path tmp;
+
+    private Path data(String... lines) throws IOException {
+        Path f = tmp.resolve("data.jsonl");
+        Files.writeString(f, String.join("\n", lines) + "\n");
+        return f;
+    }
+
+    private Path textData(int n) throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < n; i++) lines.add("{\"text\": \"The apple fell from the tree " + (i % 7) + " times.\"}");
+        return data(lines.toArray(String[]::new));
+    }
+
+    private static TrainConfig config(Path model, Path data, Path out, boolean lora, int steps, double lr, boolean resume) {
+        return new TrainConfig(model, data, out, lora, 4, 8, lora ? 0.1 : 0.0, absorb.model.LoraAdapter.TARGETS, 1, steps,
+                lr, "cosine", 2, 0.01, 0.9, 0.999, 1e-8, 1.0, 4, 2, 64, false, false, 7, 3, 2, 1, resume, true);
+    }
+
+    private static final Trainer.Listener QUIET = m -> { };
+
+    @Test
+    void badLinesAreReportedWithFileAndLine() throws IOException {
+        Path d = data("{\"text\": \"fine\"}", "{\"txt\": \"typo\"}", "not json", "{\"prompt\": \"p\"}");
+        AbsorbException e = assertThrows(AbsorbException.class,
+                () -> Trainer.run(config(LLAMA, d, tmp.resolve("o"), false, 2, 1e-3, false), QUIET));
+        assertTrue(e.getMessage().contains(d.toString()) && e.getMessage().contains("line 2")
+                && e.getMessage().contains("(and 2 more bad lines)"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o/model.safetensors")), "nothing trained");
+    }
+
+    @Test
+    void emptyDataIsRefused() throws IOException {
+        Path d = data("");
+        AbsorbException e = assertThrows(AbsorbException.class,
+                () -> Trainer.run(config(LLAMA, d, tmp.resolve("o"), false, 2, 1e-3, false), QUIET));
+        assertTrue(e.getMessage().contains("has no examples"), e.getMessage());
+    }
+
+    @Test
+    void longSequencesAreCutOrRefused() throws IOException {
+        Path d = data("{\"text\": \"" + "apple tree ".repeat(60) + "\"}");
+        List<String> messages = new ArrayList<>();
+        Trainer.Listener l = new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.StepMetrics m) {}
+
+            @Override
+            public void onMessage(String message) {
+                messages.add(message);
+            }
+        };
+        Trainer.run(config(LLAMA, d, tmp.resolve("o"), false, 1, 1e-3, false), l);
+        assertTrue(messages.stream().anyMatch(m -> m.contains("were cut")), messages.toString());
+        TrainConfig strict = config(LLAMA, d, tmp.resolve("o2"), false, 1, 1e-3, false);
+        TrainConfig reject = new TrainConfig(strict.model(), strict.data(), strict.out(), false, 4, 8, 0, strict.loraTargets(),
+                1, 1, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, true, false, 7, 3, 2, 1, false, false);
+        AbsorbException e = assertThrows(AbsorbException.class, () -> Trainer.run(reject, QUIET));
+        assertTrue(e.getMessage().contains("longer than --max-length 64"), e.getMessage());
+    }
+
+    @Test
+    void outputThatIsAFileIsRefused() throws IOException {
+        Path blocker = tmp.resolve("file");
+        Files.writeString(blocker, "x");
+        AbsorbException e = assertThrows(AbsorbException.class,
+                () -> Trainer.run(config(LLAMA, textData(8), blocker.resolve("out"), false, 1, 1e-3, false), QUIET));
+        assertTrue(e.getMessage().contains("not writable"), e.getMessage());
+    }
+
+    @Test
+    void divergenceStopsWithTheLastGoodCheckpoint() throws IOException {
+        Path out = tmp.resolve("o");
+        AbsorbException e = assertThrows(AbsorbException.class,
+                () -> Trainer.run(config(LLAMA, textData(32), out, false, 40, 1e6, false), QUIET));
+        assertTrue(e.getMessage().contains("The loss became") && e.getMessage().contains("checkpoint"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("model.safetensors")));
+    }
+
+    @Test
+    void existingCheckpointsNeedResume() throws IOException {
+        Path d = textData(16), out = tmp.resolve("o");
+        Trainer.run(config(LLAMA, d, out, false, 3, 1e-3, false), QUIET);
+        AbsorbException e = assertThrows(AbsorbException.class,
+                () -> Trainer.run(config(LLAMA, d, out, false, 3, 1e-3, false), QUIET));
+        assertTrue(e.getMessage().contains("--resume"), e.getMessage());
+        AbsorbException changed = assertThrows(AbsorbException.class,
+                () -> Trainer.run(config(LLAMA, d, out, false, 3, 2e-3, true), QUIET));
+        assertTrue(changed.getMessage().contains("lr 0.001 -> 0.002"), changed.getMessage());
+    }
+
+    @Test
+    void chatDataTrainsOnlyAssistantTokens() throws IOException {
+        Path d = data("{\"messages\": [{\"role\": \"user\", \"content\": \"What is 2 + 2?\"},"
+                + " {\"role\": \"assistant\", \"content\": \"The answer is 4.\"}]}");
+        try (absorb.model.Tokenizer tok = absorb.model.Tokenizer.load(QWEN)) {
+            TrainingData.Example e = TrainingData.load(d, tok, 256, false).examples().get(0);
+            StringBuilder trained = new StringBuilder();
+            List<Long> ids = new ArrayList<>();
+            for (int t = 0; t < e.ids().length; t++) if (e.target()[t]) ids.add(e.ids()[t]);
+            trained.append(tok.decode(ids.stream().mapToLong(Long::longValue).toArray(), false));
+            assertEquals("The answer is 4.<|im_end|>\n", trained.toString());
+        }
+    }
+
+    @Test
+    void promptCompletionTrainsOnlyTheCompletion() throws IOException {
+        Path d = data("{\"prompt\": \"What is 3 + 4?\", \"completion\": \" 7\"}");
+        try (absorb.model.Tokenizer tok = absorb.model.Tokenizer.load(LLAMA)) {
+            TrainingData.Example e = TrainingData.load(d, tok, 256, false).examples().get(0);
+            List<Long> ids = new ArrayList<>();
+            for (int t = 0; t < e.ids().length; t++) if (e.target()[t]) ids.add(e.ids()[t]);
+            assertEquals(" 7<|eot_id|>", tok.decode(ids.stream().mapToLong(Long::longValue).toArray(), false));
+        }
+    }
+
+    /**
+     * A deterministic run killed with SIGKILL after a checkpoint and resumed ends with the weights of the run that
+     * was never interrupted (LoRA with dropout, so the random streams must line up too).
+     */
+    @Test
+    void killedAndResumedRunMatchesUninterruptedRun() throws Exception {
+        Path d = textData(40);
+        Path whole = tmp.resolve("whole"), killed = tmp.resolve("killed");
+        List<String> args = List.of("finetune", "--model", LLAMA.toString(), "--data", d.toString(), "--lora-rank", "4",
+                "--lora-dropout", "0.1", "--max-steps", "14", "--batch-size", "4", "--lr", "3e-3", "--schedule",
+                "cosine", "--warmup", "2", "--checkpoint-every", "2", "--keep-checkpoints", "3", "--seed", "5",
+                "--deterministic", "--log-every", "1");
+        assertEquals(0, cli(args, whole, false).waitFor());
+        Process p = cli(args, killed, false);
+        Path checkpoints = killed.resolve("checkpoints");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.isDirectory(checkpoints.resolve("step-00000006")) && System.nanoTime() < deadline && p.isAlive()) {
+            Thread.sleep(20);
+        }
+        p.destroyForcibly().waitFor(); // SIGKILL, wherever it is
+        assertFalse(Files.exists(killed.resolve("adapter_model.safetensors")), "the run was killed before the end");
+        assertEquals(0, cli(args, killed, true).waitFor());
+        try (Safetensors a = Safetensors.open(whole.resolve("adapter_model.safetensors"));
+                Safetensors b = Safetensors.open(killed.resolve("adapter_model.safetensors"));
+                NDManager m = NDManager.newBaseManager("PyTorch")) {
+            assertEquals(a.entries().keySet(), b.entries().keySet());
+            for (String name : a.entries().keySet()) {
+                float[] x = a.read(m, name, DataType.FLOAT32).toFloatArray(), y = b.read(m, name, DataType.FLOAT32).toFloatArray();
+                for (int i = 0; i < x.length; i++) assertEquals(x[i], y[i], 1e-6, name + "[" + i + "]");
+            }
+        }
+        List<String> metrics = Files.readAllLines(killed.resolve("metrics.jsonl"));
+        assertEquals(14, metrics.size(), "one metrics line per step, none repeated");
+    }
+
+    private Process cli(List<String> args, Path out, boolean resume) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "absorb.cli.Main"));
+        cmd.addAll(args);
+        cmd.addAll(List.of("--out", out.toString()));
+        if (resume) cmd.add("--resume");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve(out.getFileName() + (resume ? "-resume" : "") + ".log").toFile());
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        return pb.start();
+    }
+}
