@@ -42,6 +42,8 @@ def main():
     p.add_argument("--new-tokens", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--attn", default="sdpa", help="attention implementation (transformers' default is sdpa)")
+    p.add_argument("--train", action="store_true", help="also time training steps (full AdamW; LoRA r16 via PEFT)")
+    p.add_argument("--skip-inference", action="store_true")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -69,16 +71,54 @@ def main():
                        min_new_tokens=a.new_tokens, do_sample=False, pad_token_id=0)
         return time.perf_counter() - t0
 
-    prefill_s = median(run_prefill, a.repeats)
-    decode_s = median(run_decode, a.repeats)
-    params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({
-        "shape": a.shape, "dtype": "bfloat16" if a.dtype == "bf16" else "float32", "threads": a.threads,
-        "params": params, "prefill_tok_s": round(a.prefill_tokens / prefill_s, 1),
-        "decode_tok_s": round(a.new_tokens / decode_s, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "reference": f"transformers {__import__('transformers').__version__}, torch {torch.__version__}",
-    }))
+    @torch.inference_mode()
+    def run_forward():
+        t0 = time.perf_counter()
+        model(prefill).logits.float()
+        return time.perf_counter() - t0
+
+    out = {"shape": a.shape, "dtype": "bfloat16" if a.dtype == "bf16" else "float32", "threads": a.threads,
+           "params": sum(p.numel() for p in model.parameters())}
+    if not a.skip_inference:
+        out["prefill_tok_s"] = round(a.prefill_tokens / median(run_prefill, a.repeats), 1)
+        out["forward_all_logits_tok_s"] = round(a.prefill_tokens / median(run_forward, a.repeats), 1)
+        out["decode_tok_s"] = round(a.new_tokens / median(run_decode, a.repeats), 1)
+        out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if a.train:
+        out.update(train(model, config, a))
+    out["reference"] = f"transformers {__import__('transformers').__version__}, torch {torch.__version__}"
+    print(json.dumps(out))
+
+
+def train(model, config, a):
+    """Optimizer steps on random 4 x 128 batches (labels = inputs), full AdamW, then LoRA r16 on all projections."""
+    from peft import LoraConfig, get_peft_model
+
+    g = torch.Generator().manual_seed(2)
+    batch = torch.randint(0, config.vocab_size, (4, 128), generator=g)
+    out = {}
+
+    def timed(m, opt):
+        def step():
+            t0 = time.perf_counter()
+            opt.zero_grad()
+            m(input_ids=batch, labels=batch).loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in m.parameters() if p.requires_grad], 1.0)
+            opt.step()
+            return time.perf_counter() - t0
+        return median(step, a.repeats)
+
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    out["train_tok_s"] = round(batch.numel() / timed(model, opt), 1)
+    out["train_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    del opt
+    lora = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
+                          target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
+    opt = torch.optim.AdamW([p for p in lora.parameters() if p.requires_grad], lr=1e-5)
+    out["lora_tok_s"] = round(batch.numel() / timed(lora, opt), 1)
+    out["lora_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
 
 
 if __name__ == "__main__":

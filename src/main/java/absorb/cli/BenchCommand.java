@@ -55,6 +55,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "Timed runs; the median counts (3).")
     int repeats;
 
+    @Option(names = "--train", description = "Also measure training: full fine-tuning (AdamW) and LoRA (rank 16, all"
+            + " seven projections) on batches of 4 x 128 tokens.")
+    boolean train;
+
+    @Option(names = "--skip-inference", description = "With --train: measure training only.")
+    boolean skipInference;
+
     @Mixin
     Options options;
 
@@ -98,34 +105,42 @@ final class BenchCommand implements Callable<Integer> {
             if (adapter != null) absorb.model.LoraAdapter.load(adapter, model);
             SplittableRandom random = new SplittableRandom(1);
             int vocab = model.config().vocabSize();
-            long[] prefill = random.longs(prefillTokens, 0, vocab).toArray();
-            long[] prompt = random.longs(promptTokens, 0, vocab).toArray();
-            double prefillSeconds = median(() -> prefill(model, prefill));
-            Generator generator = new Generator(model, null);
-            Generator.Settings greedy = Generator.Settings.greedy(newTokens, List.of());
-            double decodeSeconds = median(() -> {
-                long t0 = System.nanoTime();
-                generator.generate(prompt, greedy, null);
-                return (System.nanoTime() - t0) / 1e9;
-            });
             ObjectNode out = new ObjectMapper().createObjectNode();
             out.put("shape", name);
             out.put("dtype", Compute.dtypeName(compute.dtype()));
             out.put("threads", Compute.threads());
             out.put("params", model.config().parameterCount());
-            out.put("prefill_tok_s", round(prefillTokens / prefillSeconds));
-            out.put("decode_tok_s", round(newTokens / decodeSeconds));
-            out.put("peak_rss_mb", round(peakRssMb()));
+            if (!skipInference) {
+                long[] prefill = random.longs(prefillTokens, 0, vocab).toArray();
+                long[] prompt = random.longs(promptTokens, 0, vocab).toArray();
+                double prefillSeconds = median(() -> prefill(model, prefill, Transformer.Logits.LAST));
+                double fullSeconds = median(() -> prefill(model, prefill, Transformer.Logits.ALL));
+                Generator generator = new Generator(model, null);
+                Generator.Settings greedy = Generator.Settings.greedy(newTokens, List.of());
+                double decodeSeconds = median(() -> {
+                    long t0 = System.nanoTime();
+                    generator.generate(prompt, greedy, null);
+                    return (System.nanoTime() - t0) / 1e9;
+                });
+                out.put("prefill_tok_s", round(prefillTokens / prefillSeconds));
+                out.put("forward_all_logits_tok_s", round(prefillTokens / fullSeconds));
+                out.put("decode_tok_s", round(newTokens / decodeSeconds));
+                out.put("peak_rss_mb", round(peakRssMb()));
+            }
+            if (train) TrainBench.run(model, random, repeats, out);
             System.out.println(out);
         }
         return 0;
     }
 
-    /** One timed prefill: the whole sequence through the model into a fresh KV cache, next-token logits only. */
-    private static double prefill(Transformer model, long[] ids) {
+    /**
+     * One timed prefill: the whole sequence through the model into a fresh KV cache, with next-token logits
+     * (LAST) or logits at every position (ALL, what a plain forward call of transformers computes).
+     */
+    private static double prefill(Transformer model, long[] ids, Transformer.Logits logits) {
         try (NDManager scope = model.compute().newManager(); KvCache cache = new KvCache(scope, model.layers(), 1)) {
             long t0 = System.nanoTime();
-            model.forward(scope, new long[][] {ids}, null, cache, null, Transformer.Logits.LAST).logits().toFloatArray();
+            model.forward(scope, new long[][] {ids}, null, cache, null, logits).logits().toFloatArray();
             return (System.nanoTime() - t0) / 1e9;
         }
     }
@@ -141,6 +156,15 @@ final class BenchCommand implements Callable<Integer> {
 
     private static double round(double v) {
         return Math.round(v * 10) / 10.0;
+    }
+
+    /** Starts a new peak-memory measurement (Linux: clears VmHWM), so phases can be measured apart. */
+    static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the peak then covers the whole process
+        }
     }
 
     /** The process's peak resident memory (VmHWM), in MB. */

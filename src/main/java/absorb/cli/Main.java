@@ -45,7 +45,7 @@ public final class Main implements Runnable {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter out = cmd.getErr();
             Throwable user = userError(e);
-            boolean verbose = parsed.hasMatchedOption("--verbose");
+            boolean verbose = verbose(parsed);
             if (user != null) {
                 out.println("absorb: " + user.getMessage());
                 if (verbose) e.printStackTrace(out);
@@ -65,6 +65,14 @@ public final class Main implements Runnable {
             return 2;
         });
         return cli.execute(args);
+    }
+
+    /** Whether --verbose was given to the command that ran (or any command on the way to it). */
+    private static boolean verbose(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) return true;
+        }
+        return false;
     }
 
     private static Throwable userError(Throwable e) {

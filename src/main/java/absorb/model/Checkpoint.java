@@ -150,7 +150,7 @@ public final class Checkpoint {
         config.put("transformers_version", "5.18.0");
         try (NDManager scope = model.manager().newSubManager()) {
             Map<String, NDArray> tensors = new TreeMap<>();
-            model.namedWeights().forEach((name, w) -> {
+            model.namedWeights(scope).forEach((name, w) -> {
                 NDArray cast = Compute.cast(w, dtype);
                 if (cast != w) cast.attach(scope);
                 tensors.put(name, cast);

@@ -1,6 +1,7 @@
 package absorb.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.internal.NDArrayEx;
 
 /**
@@ -9,13 +10,11 @@ import ai.djl.ndarray.internal.NDArrayEx;
  *
  * <p>Wide projections (many more outputs than inputs, such as gate/up and lm_head) keep W transposed, [in, out]
  * contiguous, and compute x W^T as a plain matrix product: for one token at a time that reads memory in order and
- * runs about twice as fast as torch's linear on the [out, in] layout. {@link #weight()} always gives [out, in].
+ * runs about twice as fast as torch's linear on the [out, in] layout. {@link #weight} always gives [out, in].
  */
 public final class Linear {
     private NDArray stored;
     private final boolean transposed;
-    /** [out, in] view of a transposed weight, made once (a view made per call would pile up in the model's scope). */
-    private NDArray view;
     private NDArray bias;
     private NDArray loraA;
     private NDArray loraB;
@@ -70,10 +69,14 @@ public final class Linear {
         return bias == null ? y : y.add(bias);
     }
 
-    /** The weight as [out, in] (a view when stored transposed). */
-    public NDArray weight() {
+    /**
+     * The weight as [out, in]: when stored transposed, a view owned by {@code scope} (made afresh each time, so that
+     * it carries the grad mode of its use).
+     */
+    public NDArray weight(NDManager scope) {
         if (!transposed) return stored;
-        if (view == null) view = stored.transpose(1, 0);
+        NDArray view = stored.transpose(1, 0);
+        view.attach(scope);
         return view;
     }
 
@@ -92,8 +95,6 @@ public final class Linear {
 
     /** Replaces the stored tensor (same orientation as {@link #storedWeight()}). */
     public void setStoredWeight(NDArray weight) {
-        if (view != null) view.close();
-        view = null;
         this.stored = weight;
     }
 

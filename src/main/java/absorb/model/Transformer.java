@@ -272,30 +272,30 @@ public final class Transformer implements AutoCloseable {
         this.dropout = dropout;
     }
 
-    /** Every weight by its transformers name, [out, in] for projections (lm_head omitted when tied). */
-    public Map<String, NDArray> namedWeights() {
+    /** Every weight by its transformers name, [out, in] for projections (views in {@code scope}; lm_head omitted when tied). */
+    public Map<String, NDArray> namedWeights(NDManager scope) {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", embeddingTable());
+        out.put("model.embed_tokens.weight", embeddingTable(scope));
         String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
             "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         for (int i = 0; i < blocks.length; i++) {
             String p = "model.layers." + i + ".";
             List<Linear> lin = blocks[i].projections();
             for (int j = 0; j < names.length; j++) {
-                out.put(p + names[j] + ".weight", lin.get(j).weight());
+                out.put(p + names[j] + ".weight", lin.get(j).weight(scope));
                 if (lin.get(j).bias() != null) out.put(p + names[j] + ".bias", lin.get(j).bias());
             }
             out.put(p + "input_layernorm.weight", blocks[i].inputLayernorm);
             out.put(p + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm);
         }
         out.put("model.norm.weight", norm);
-        if (!config.tieWordEmbeddings()) out.put("lm_head.weight", lmHead.weight());
+        if (!config.tieWordEmbeddings()) out.put("lm_head.weight", lmHead.weight(scope));
         return out;
     }
 
     /**
      * The tensors training updates, by transformers name, as stored: projections that {@link Linear} keeps
-     * transposed appear as [in, out] (their {@link #namedWeights()} entry is the [out, in] view). With tied
+     * transposed appear as [in, out] (their {@link #namedWeights} entry is the [out, in] view). With tied
      * embeddings the one table is listed once, as model.embed_tokens.weight, stored [hidden, vocab].
      */
     public Map<String, NDArray> parameters() {
@@ -353,7 +353,7 @@ public final class Transformer implements AutoCloseable {
         int past = cache == null ? 0 : cache.length();
         int[][] positions = segments != null ? segmentPositions(mask, segments) : positions(mask, cache);
         NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
-        NDArray x = ids.getNDArrayInternal().embedding(ids, embeddingTable(), SparseFormat.DENSE).singletonOrThrow();
+        NDArray x = ids.getNDArrayInternal().embedding(ids, embeddingTable(scope), SparseFormat.DENSE).singletonOrThrow();
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
         NDArray[] rope = rotaryTables(scope, positions);
         Map<Integer, Mask> masks = new LinkedHashMap<>();
@@ -393,8 +393,8 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** [vocab, hidden]: the embedding, or with tied embeddings a view of lm_head's weight. */
-    private NDArray embeddingTable() {
-        return embedTokens != null ? embedTokens : lmHead.weight();
+    private NDArray embeddingTable(NDManager scope) {
+        return embedTokens != null ? embedTokens : lmHead.weight(scope);
     }
 
     /**
