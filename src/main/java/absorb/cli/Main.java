@@ -13,12 +13,15 @@ import picocli.CommandLine.Command;
         description = "Measure and improve how language models take in new information, in their weights and in"
                 + " their context.",
         subcommands = {
+            DemoCommand.class,
             InfoCommand.class,
             ForwardCommand.class,
             GenerateCommand.class,
             BenchCommand.class,
             FinetuneCommand.class,
             MergeCommand.class,
+            GraphTraceCommand.class,
+            ToyCommand.class,
             NewsCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -47,6 +47,14 @@ public final class AtomicFile {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .disable(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+
+    /** Writes {@code value} as JSON (indented when {@code pretty}), atomically. */
+    public static void writeJson(Path target, Object value, boolean pretty) {
+        write(target, out -> (pretty ? JSON.writerWithDefaultPrettyPrinter() : JSON.writer()).writeValue(out, value));
+    }
+
     static String describe(IOException e) {
         String m = e.getMessage();
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -180,34 +179,6 @@ public final class Checkpoint {
     }
 
     public static void writeJson(Path file, JsonNode node) {
-        AtomicFile.write(file, out -> JSON.writeValue(new NonClosing(out), node));
-    }
-
-    /** Jackson closes the stream it writes to; the atomic writer closes it itself. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(java.io.OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-        }
-    }
-
-    /** Names of files in the folder, for messages. */
-    static List<String> listing(Path dir) {
-        List<String> names = new ArrayList<>();
-        try (var s = Files.list(dir)) {
-            s.forEach(p -> names.add(p.getFileName().toString()));
-        } catch (IOException ignored) {
-            // only used to enrich a message
-        }
-        return names;
+        AtomicFile.writeJson(file, node, true);
     }
 }

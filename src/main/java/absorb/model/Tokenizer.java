@@ -227,6 +227,10 @@ public final class Tokenizer implements AutoCloseable {
         return idOf("pad_token");
     }
 
+    public Integer unkId() {
+        return idOf("unk_token");
+    }
+
     private Integer idOf(String key) {
         String t = specialTokens.get(key);
         if (t == null) return null;

@@ -53,6 +53,56 @@ public final class Charts {
         return chart;
     }
 
+    /** A vertical marker line at x, such as a critical context size. */
+    public static void verticalLine(XYChart chart, double x) {
+        chart.addAnnotation(new org.knowm.xchart.AnnotationLine(x, true, false));
+    }
+
+    /**
+     * Points labelled with their names, with a line for each edge (i, j): the shape a representation draws. Rows of
+     * {@code xy} that are null are left out.
+     */
+    public static XYChart graphScatter(String title, String xLabel, String yLabel, double[][] xy, List<String> labels,
+            int[][] edges) {
+        XYChart chart = chart(title, xLabel, yLabel, 600, 560);
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisDecimalPattern("0.###");
+        chart.getStyler().setYAxisDecimalPattern("0.###");
+        chart.getStyler().setMarkerSize(9);
+        int k = 0;
+        for (int[] e : edges) {
+            double[] a = xy[e[0]], b = xy[e[1]];
+            if (a == null || b == null) continue;
+            XYSeries line = chart.addSeries("edge " + k++, new double[] {a[0], b[0]}, new double[] {a[1], b[1]});
+            line.setMarker(SeriesMarkers.NONE);
+            line.setLineColor(new Color(150, 150, 150));
+            line.setLineStyle(new BasicStroke(1.2f));
+        }
+        List<Double> xs = new java.util.ArrayList<>(), ys = new java.util.ArrayList<>();
+        for (int i = 0; i < xy.length; i++) {
+            if (xy[i] == null) continue;
+            xs.add(xy[i][0]);
+            ys.add(xy[i][1]);
+            chart.addAnnotation(new org.knowm.xchart.AnnotationText(labels.get(i), xy[i][0], xy[i][1], false));
+        }
+        if (!xs.isEmpty()) {
+            XYSeries points = chart.addSeries("words", xs, ys);
+            points.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            points.setMarker(SeriesMarkers.CIRCLE);
+            points.setMarkerColor(new Color(31, 119, 180));
+        }
+        return chart;
+    }
+
+    /** The chart as PNG bytes (for embedding in a self-contained HTML report). */
+    public static byte[] png(XYChart chart) {
+        try {
+            return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Writes {@code chart} to {@code base}.png (and {@code base}.svg when {@code svg}). */
     public static void write(XYChart chart, Path base, boolean svg) {
         try {

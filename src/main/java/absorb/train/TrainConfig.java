@@ -56,7 +56,7 @@ public record TrainConfig(Path model, Path data, Path out, boolean lora, int lor
     /** The fields that must match for a checkpoint to be resumed, as JSON. */
     ObjectNode fingerprint(ObjectNode o) {
         o.put("model", model.toAbsolutePath().normalize().toString());
-        o.put("data", data.toAbsolutePath().normalize().toString());
+        if (data != null) o.put("data", data.toAbsolutePath().normalize().toString());
         o.put("lora", lora);
         if (lora) {
             o.put("lora_rank", loraRank);

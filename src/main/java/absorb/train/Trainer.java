@@ -66,7 +66,16 @@ public final class Trainer {
     }
 
     public static Result run(TrainConfig config, Listener listener) {
-        return new Trainer(config, listener).run();
+        return new Trainer(config, listener).run(null, 0, null);
+    }
+
+    /**
+     * Trains on {@code stream} instead of the config's data file; every {@code evalEvery} steps (0: never)
+     * {@code evaluation} receives the step and the model (gradients off, training mode off).
+     */
+    public static Result run(TrainConfig config, TrainingStream stream, Listener listener, int evalEvery,
+            java.util.function.BiConsumer<Integer, Transformer> evaluation) {
+        return new Trainer(config, listener).run(stream, evalEvery, evaluation);
     }
 
     /** Asks a running loop to stop after the current step, with a checkpoint. */
@@ -74,25 +83,13 @@ public final class Trainer {
         stopRequested = true;
     }
 
-    private Result run() {
+    private Result run(TrainingStream given, int evalEvery, java.util.function.BiConsumer<Integer, Transformer> evaluation) {
         prepareOutput();
         if (c.deterministic()) Compute.setThreads(1);
-        TrainingData.Loaded data;
-        long padId;
-        try (Tokenizer tok = Tokenizer.load(c.model())) {
-            data = TrainingData.load(c.data(), tok, c.maxLength(), c.rejectLong());
-            padId = tok.padId() != null ? tok.padId() : tok.eosId() != null ? tok.eosId() : 0;
-        }
-        if (data.truncated() > 0) {
-            listener.onMessage(data.truncated() + " of " + data.examples().size() + " examples were longer than --max-length "
-                    + c.maxLength() + " and were cut.");
-        }
-        Plan plan = new Plan(data.examples(), padId);
-        int totalSteps = plan.totalSteps();
-        listener.onMessage(String.format("%d examples, %,d tokens (%,d trained on); %d optimizer steps of %d x %d%s.",
-                data.examples().size(), data.tokens(), data.targetTokens(), totalSteps, c.batchSize(), c.gradAccum(),
-                c.packing() ? " packed rows" : " sequences"));
-        String dataHash = sha256(c.data());
+        TrainingStream stream = given != null ? given : fileStream();
+        int totalSteps = stream.totalSteps();
+        listener.onMessage(stream.describe());
+        String dataHash = stream.fingerprint();
 
         try (Transformer model = Checkpoint.load(c.model(), Compute.CPU_FLOAT32)) {
             LoraAdapter.Config loraConfig = null;
@@ -113,7 +110,8 @@ public final class Trainer {
                 List<StepMetrics> history = new ArrayList<>();
                 if (c.resume()) start = resume(params, opt, dataHash, history);
                 else clearCheckpoints();
-                Result r = loop(model, params, opt, schedule, plan, start, totalSteps, dataHash, history);
+                Result r = loop(model, params, opt, schedule, stream, start, totalSteps, dataHash, history, evalEvery,
+                        evaluation);
                 model.setTraining(false, 0);
                 if (!r.interrupted()) finish(model, loraConfig, history);
                 return r;
@@ -121,8 +119,49 @@ public final class Trainer {
         }
     }
 
-    private Result loop(Transformer model, Map<String, NDArray> params, AdamW opt, LrSchedule schedule, Plan plan,
-            int start, int totalSteps, String dataHash, List<StepMetrics> history) {
+    /** The config's JSONL file, read, tokenized and planned into steps. */
+    private TrainingStream fileStream() {
+        TrainingData.Loaded data;
+        long padId;
+        try (Tokenizer tok = Tokenizer.load(c.model())) {
+            data = TrainingData.load(c.data(), tok, c.maxLength(), c.rejectLong());
+            padId = tok.padId() != null ? tok.padId() : tok.eosId() != null ? tok.eosId() : 0;
+        }
+        if (data.truncated() > 0) {
+            listener.onMessage(data.truncated() + " of " + data.examples().size() + " examples were longer than --max-length "
+                    + c.maxLength() + " and were cut.");
+        }
+        Plan plan = new Plan(data.examples(), padId);
+        String hash = sha256(c.data());
+        String line = String.format("%d examples, %,d tokens (%,d trained on); %d optimizer steps of %d x %d%s.",
+                data.examples().size(), data.tokens(), data.targetTokens(), plan.totalSteps(), c.batchSize(),
+                c.gradAccum(), c.packing() ? " packed rows" : " sequences");
+        return new TrainingStream() {
+            public int totalSteps() {
+                return plan.totalSteps();
+            }
+
+            public List<Batch> step(int s) {
+                return plan.step(s);
+            }
+
+            public double epochOf(int stepsDone) {
+                return plan.epochOf(stepsDone);
+            }
+
+            public String fingerprint() {
+                return hash;
+            }
+
+            public String describe() {
+                return line;
+            }
+        };
+    }
+
+    private Result loop(Transformer model, Map<String, NDArray> params, AdamW opt, LrSchedule schedule,
+            TrainingStream plan, int start, int totalSteps, String dataHash, List<StepMetrics> history, int evalEvery,
+            java.util.function.BiConsumer<Integer, Transformer> evaluation) {
         sun.misc.SignalHandler previous = installInterrupt();
         try {
             long t0 = System.nanoTime();
@@ -159,6 +198,11 @@ public final class Trainer {
                     appendMetrics(m);
                 }
                 listener.onStep(m);
+                if (evaluation != null && evalEvery > 0 && (done % evalEvery == 0 || done == totalSteps)) {
+                    model.setTraining(false, 0);
+                    evaluation.accept(done, model);
+                    if (c.lora()) model.setTraining(true, c.loraDropout());
+                }
                 boolean last = done == totalSteps;
                 if (stopRequested || (c.checkpointEvery() > 0 && done % c.checkpointEvery() == 0) || last) {
                     saveCheckpoint(done, params, opt, dataHash);
@@ -341,7 +385,8 @@ public final class Trainer {
                     + "); resume with the same options, or start afresh in another --out.");
         }
         if (!dataHash.equals(state.path("data_sha256").asText())) {
-            throw new AbsorbException("The training data " + c.data() + " changed since checkpoint " + dir + " was written.");
+            throw new AbsorbException("The training data " + (c.data() != null ? c.data() + " " : "") + "changed since checkpoint "
+                    + dir + " was written.");
         }
         try (NDManager scratch = NDManager.newBaseManager("PyTorch");
                 Safetensors trainable = Safetensors.open(dir.resolve("trainable.safetensors"));

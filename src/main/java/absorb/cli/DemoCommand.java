@@ -1,0 +1,187 @@
+package absorb.cli;
+
+import absorb.AbsorbException;
+import absorb.graphs.Experiments;
+import absorb.graphs.GraphTrace;
+import absorb.graphs.TraceConfig;
+import absorb.graphs.TraceFigures;
+import absorb.model.AtomicFile;
+import absorb.model.Compute;
+import absorb.model.LanguageModel;
+import absorb.report.HtmlReport;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "In-context representations on the bundled model, offline, in a few minutes: grid, ring and"
+                + " hexagonal lattice runs, the critical-context sweep with its power law, the semantic conflict, one"
+                + " report.html and a summary.json of the claims.")
+final class DemoCommand implements Callable<Integer> {
+    /** The bundled model, relative to absorb's folder. */
+    static final String BUNDLED = "models/graphs-small";
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model folder (default: the bundled " + BUNDLED + ").")
+    Path model;
+
+    @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR", description = "Output folder (runs/demo).")
+    Path out;
+
+    @Option(names = "--context", defaultValue = "256", paramLabel = "N",
+            description = "Word tokens per sequence (256, the bundled model's training length).")
+    int context;
+
+    @Option(names = "--window", defaultValue = "100", paramLabel = "N", description = "Positions per word mean (100).")
+    int window;
+
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Sequences per run (16).")
+    int batch;
+
+    @Option(names = "--sweep", defaultValue = "ring:6,ring:8,ring:10,ring:12,ring:16,ring:20", split = ",",
+            paramLabel = "LIST", description = "Graphs of the critical-context sweep (at least four).")
+    List<String> sweep;
+
+    @Option(names = "--seed", defaultValue = "7", paramLabel = "S", description = "Seed for walks and word assignments.")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
+    int threads;
+
+    @Option(names = "--verbose", description = "Show stack traces on errors.")
+    boolean verbose;
+
+    /** Thresholds the demo's claims are held to. */
+    static final double MIN_ACCURACY = 0.8, MIN_SPECTRAL_R2 = 0.5, MIN_POWER_LAW_R2 = 0.9;
+
+    @Override
+    public Integer call() {
+        if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
+        Path dir = model != null ? model : bundledModel();
+        Compute.setThreads(threads);
+        long t0 = System.nanoTime();
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode summary = json.createObjectNode();
+        summary.put("model", dir.toString());
+        ArrayNode claims = summary.putArray("claims");
+        HtmlReport report = new HtmlReport("absorb demo: in-context representations of a graph");
+        try (LanguageModel lm = LanguageModel.load(dir, Compute.CPU_FLOAT32)) {
+            TraceConfig base = new TraceConfig(dir, null, "grid:4x4", null, true, "walk", context, batch, "all", window, 40,
+                    seed, null, "float32");
+            report.section("What this is");
+            report.paragraph("Words are placed on the nodes of a graph and the model reads random walks over it (" + batch
+                    + " sequences of " + context + " words; fresh word assignments, shuffled with seed " + seed + "). Its"
+                    + " predictions and the residual stream after every block are recorded at log-spaced positions. Model: "
+                    + dir + ".");
+            GraphTrace.Result grid = single(base.withGraph("grid:4x4"), lm, "grid_4x4", report, "4x4 grid");
+            GraphTrace.Result ring = single(base.withGraph("ring:10"), lm, "ring_10", report, "10-node ring");
+            single(base.withGraph("hex:3x3"), lm, "hex_3x3", report, "Hexagonal lattice (30 nodes)");
+            Experiments.Sweep s = Experiments.sweep(base, sweep, lm, DemoCommand::log);
+            GraphTraceCommand.writeSweep(s, out.resolve("sweep"), report);
+            Experiments.Conflict c = Experiments.conflict(base.withWords(null, false), lm, DemoCommand::log);
+            GraphTraceCommand.writeConflict(c, out.resolve("conflict"), report);
+
+            String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
+            GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);
+            int minAt = grid.positions()[argmin(gm.energyNormalized())];
+            List<Object[]> list = new ArrayList<>();
+            list.add(claim(claims, "graphs.grid.final_accuracy", last(grid.accuracyFull()), ">= " + MIN_ACCURACY,
+                    last(grid.accuracyFull()) >= MIN_ACCURACY, "whole-vocabulary accuracy at position "
+                            + last(grid.positions()) + " (it starts at " + f(grid.accuracyFull()[0]) + ")"));
+            list.add(claim(claims, "graphs.ring.final_accuracy", last(ring.accuracyFull()), ">= " + MIN_ACCURACY,
+                    last(ring.accuracyFull()) >= MIN_ACCURACY, "whole-vocabulary accuracy at position "
+                            + last(ring.positions()) + " (it starts at " + f(ring.accuracyFull()[0]) + ")"));
+            list.add(claim(claims, "graphs.grid.spectral_r2", last(gm.spectralR2()), ">= " + MIN_SPECTRAL_R2,
+                    last(gm.spectralR2()) >= MIN_SPECTRAL_R2, "PC1-2 of the word means vs the grid's spectral embedding at "
+                            + gridHook));
+            list.add(claim(claims, "graphs.ring.spectral_r2", last(rm.spectralR2()), ">= " + MIN_SPECTRAL_R2,
+                    last(rm.spectralR2()) >= MIN_SPECTRAL_R2, "PC1-2 of the word means vs the ring's spectral embedding at "
+                            + ringHook));
+            list.add(claim(claims, "graphs.grid.energy_min_before_rise", minAt, "<= t* = " + f(grid.critical().tStar()),
+                    minAt <= grid.critical().tStar(), "position of the lowest normalized Dirichlet energy at " + gridHook));
+            list.add(claim(claims, "graphs.power_law.r2", s.fit().r2(), ">= " + MIN_POWER_LAW_R2,
+                    s.fit().r2() >= MIN_POWER_LAW_R2, "log-log fit of t* against n over " + s.fit().points() + " sizes"));
+            list.add(claim(claims, "graphs.power_law.exponent", s.fit().b(), "> 0", s.fit().b() > 0,
+                    String.format(Locale.ROOT, "95%% interval %.2f to %.2f", s.fit().ciLow(), s.fit().ciHigh())));
+            double[] v = c.hook() != null ? c.r2().get(c.hook()) : new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+            list.add(claim(claims, "graphs.conflict.natural_order_first", v[1] - v[0], "> 0", v[1] - v[0] > 0,
+                    "R^2 of PC1-2 with the weekly circle (" + f(v[1]) + ") minus with the in-context ring (" + f(v[0])
+                            + ") at " + c.hook()));
+            list.add(claim(claims, "graphs.conflict.context_ring_later", v[2] - v[3], "> 0", v[2] - v[3] > 0,
+                    "R^2 of PC3-4 with the in-context ring (" + f(v[2]) + ") minus with the weekly circle (" + f(v[3])
+                            + ") at " + c.hook()));
+            report.section("Summary: what the demo shows");
+            for (Object[] row : list) report.verdict((String) row[0], (Boolean) row[1]);
+            summary.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
+        }
+        AtomicFile.writeJson(out.resolve("summary.json"), summary, true);
+        report.write(out.resolve("report.html"));
+        long held = 0;
+        for (var cl : claims) if (cl.get("holds").asBoolean()) held++;
+        log(String.format(Locale.ROOT, "%d of %d claims hold; report: %s, summary: %s", held, claims.size(),
+                out.resolve("report.html"), out.resolve("summary.json")));
+        return 0;
+    }
+
+    private GraphTrace.Result single(TraceConfig c, LanguageModel lm, String folder, HtmlReport report, String heading) {
+        GraphTrace.Result r = GraphTrace.run(c, lm, DemoCommand::log);
+        Map<String, byte[]> figures = GraphTraceCommand.writeRunFiles(r, out.resolve(folder));
+        TraceFigures.section(report, heading, r, figures);
+        return r;
+    }
+
+    private static Object[] claim(ArrayNode claims, String name, double value, String threshold, boolean holds,
+            String what) {
+        ObjectNode o = claims.addObject();
+        o.put("name", name);
+        if (Double.isNaN(value)) o.putNull("value");
+        else o.put("value", value);
+        o.put("threshold", threshold);
+        o.put("holds", holds);
+        o.put("measured", what);
+        String line = String.format(Locale.ROOT, "%s = %s (threshold %s): %s. %s.", name, f(value), threshold,
+                holds ? "holds" : "does NOT hold", what);
+        log(line);
+        return new Object[] {line, holds};
+    }
+
+    static Path bundledModel() {
+        String home = System.getenv("ABSORB_HOME");
+        Path p = home != null ? Path.of(home).resolve(BUNDLED) : Path.of(BUNDLED);
+        if (!Files.isDirectory(p)) {
+            throw new AbsorbException("The bundled model " + p + " is missing; run ./absorb from absorb's folder, or"
+                    + " rebuild it with ./absorb toy pretrain --world graphs --out " + BUNDLED + ".");
+        }
+        return p;
+    }
+
+    static void log(String line) {
+        System.err.println(line);
+    }
+
+    static String f(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, Math.abs(v) >= 10 ? "%.1f" : "%.3f", v);
+    }
+
+    static double last(double[] v) {
+        return v[v.length - 1];
+    }
+
+    static int last(int[] v) {
+        return v[v.length - 1];
+    }
+
+    static int argmin(double[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (!Double.isNaN(v[i]) && (Double.isNaN(v[best]) || v[i] < v[best])) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,111 @@
+package absorb.graphs;
+
+import absorb.AbsorbException;
+import absorb.analysis.Fits;
+import absorb.analysis.Spectral;
+import absorb.model.LanguageModel;
+import absorb.model.Tokenizer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** The study's two composite experiments: the critical-context sweep over graph sizes, and the semantic conflict. */
+public final class Experiments {
+    private Experiments() {}
+
+    /** Runs of several graphs and the power law t* = a n^b fitted to their critical contexts. */
+    public record Sweep(List<GraphTrace.Result> runs, double[] sizes, double[] tStars, Fits.PowerLaw fit) {}
+
+    public static Sweep sweep(TraceConfig base, List<String> graphs, LanguageModel lm, Consumer<String> progress) {
+        if (graphs.size() < 3) throw new AbsorbException("--graphs needs at least three graphs for a power-law fit.");
+        List<GraphTrace.Result> runs = new ArrayList<>();
+        double[] n = new double[graphs.size()], t = new double[graphs.size()];
+        for (int i = 0; i < graphs.size(); i++) {
+            GraphTrace.Result r = GraphTrace.run(base.withGraph(graphs.get(i)), lm, progress);
+            runs.add(r);
+            n[i] = r.graph().size();
+            t[i] = r.critical().tStar();
+        }
+        return new Sweep(runs, n, t, Fits.powerLaw(n, t));
+    }
+
+    /**
+     * The semantic-conflict run: the days of the week on a ring in the order of steps of three days (Monday,
+     * Thursday, Sunday, ...). For each hook point, how well pairs of principal components of the day means map onto
+     * the in-context ring and onto the natural weekly ring.
+     *
+     * @param r2 hook -> [context ring on PC1-2, natural week on PC1-2, context ring on PC3-4, natural week on PC3-4]
+     */
+    public record Conflict(GraphTrace.Result run, List<String> order, Map<String, double[]> r2, String hook) {}
+
+    public static Conflict conflict(TraceConfig base, LanguageModel lm, Consumer<String> progress) {
+        List<String> days = dayWords(lm.tokenizer());
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 7; i++) order.add(days.get(3 * i % 7));
+        GraphTrace.Result run = GraphTrace.run(base.withGraph("ring:7").withWords(order, false), lm, progress);
+        // Node i carries day 3i mod 7; its natural neighbours are the days either side, nodes i +- 5 (mod 7).
+        List<int[]> natural = new ArrayList<>();
+        for (int i = 0; i < 7; i++) natural.add(new int[] {i, (i + 5) % 7});
+        Graph week = Graph.of("week", 7, natural, null);
+        double[][] contextEmbedding = Spectral.embedding(7, run.graph().edges(), 2);
+        double[][] naturalEmbedding = Spectral.embedding(7, week.edges(), 2);
+        Map<String, double[]> r2 = new LinkedHashMap<>();
+        for (GraphTrace.HookMeasures m : run.hooks().values()) {
+            double[][] coords = m.snapshots().get(run.positions()[run.positions().length - 1]);
+            if (coords == null) continue;
+            double[][] pc12 = columns(coords, 0, 2), pc34 = columns(coords, 2, 4);
+            r2.put(m.hook(), new double[] {Spectral.alignmentR2(pc12, contextEmbedding),
+                Spectral.alignmentR2(pc12, naturalEmbedding), Spectral.alignmentR2(pc34, contextEmbedding),
+                Spectral.alignmentR2(pc34, naturalEmbedding)});
+        }
+        // The hook that shows the conflict most plainly: natural order leading PC1-2, the context ring leading PC3-4.
+        String best = null;
+        double score = Double.NEGATIVE_INFINITY;
+        for (Map.Entry<String, double[]> e : r2.entrySet()) {
+            double[] v = e.getValue();
+            double s = (v[1] - v[0]) + (v[2] - v[3]);
+            if (!Double.isNaN(s) && s > score) {
+                score = s;
+                best = e.getKey();
+            }
+        }
+        return new Conflict(run, order, r2, best);
+    }
+
+    /** Capitalised day names where each is one token for the model, else lower case. */
+    static List<String> dayWords(Tokenizer tok) {
+        for (boolean capital : new boolean[] {true, false}) {
+            List<String> days = new ArrayList<>();
+            for (String d : Words.DAYS) days.add(capital ? Character.toUpperCase(d.charAt(0)) + d.substring(1) : d);
+            try {
+                Words.tokenIds(tok, days);
+                return days;
+            } catch (AbsorbException notSingleTokens) {
+                // try the other spelling
+            }
+        }
+        throw new AbsorbException("The days of the week are not single tokens for this model (neither capitalised nor"
+                + " in lower case), so the conflict experiment cannot run.");
+    }
+
+    private static double[][] columns(double[][] rows, int from, int to) {
+        double[][] out = new double[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] == null || rows[i].length < to) continue;
+            out[i] = java.util.Arrays.copyOfRange(rows[i], from, to);
+        }
+        return out;
+    }
+
+    public static String describe(Conflict c) {
+        if (c.hook() == null) return "No hook point had four principal components to compare.";
+        double[] v = c.r2().get(c.hook());
+        return String.format(Locale.ROOT, "Days on a ring in the order %s. At %s, the first two principal components of the"
+                        + " day means match the natural weekly circle with R^2 = %.2f and the in-context ring with %.2f;"
+                        + " components 3-4 match the in-context ring with %.2f and the weekly circle with %.2f.",
+                String.join(" -> ", c.order()), c.hook(), v[1], v[0], v[2], v[3]);
+    }
+}

@@ -1,0 +1,329 @@
+package absorb.graphs;
+
+import absorb.AbsorbException;
+import absorb.analysis.DirichletEnergy;
+import absorb.analysis.Fits;
+import absorb.analysis.Pca;
+import absorb.analysis.Spectral;
+import absorb.model.Compute;
+import absorb.model.HookPoint;
+import absorb.model.LanguageModel;
+import absorb.model.Transformer;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * The graph-tracing experiment: words on the nodes of a graph, sequences that walk the graph, one forward pass over
+ * them recording the residual stream, and the measures of the in-context representation study at a log-spaced grid
+ * of context positions: rule-following accuracy, word means over a trailing window, their PCA, Dirichlet energy
+ * and alignment with the graph's spectral embedding, and the critical context size.
+ */
+public final class GraphTrace {
+    /** Measures at one hook point, one entry per measured position. */
+    public record HookMeasures(String hook, int[] positions, double[] energyNormalized, double[] energyRaw,
+            double[] spectralR2, double[][] explained, int[] wordsSeen, Map<Integer, double[][]> snapshots) {}
+
+    /** Everything a run measured. */
+    public record Result(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] tokenIds,
+            int[][] nodes, int[] positions, double[] accuracyFull, double[] accuracyGraph, double chance,
+            Map<String, HookMeasures> hooks, double[][] spectralEmbedding, double[] laplacianEigenvalues,
+            CriticalContext critical, List<Integer> snapshotPositions) {}
+
+    /**
+     * The transition point of accuracy against log context: the break of a two-piece linear fit
+     * (y = a + b x + c max(0, x - x0), x = ln t), t* = e^x0.
+     */
+    public record CriticalContext(String method, double tStar, double slopeBefore, double slopeAfter, String measure) {
+        public static final String METHOD = "break of a two-piece linear least-squares fit of accuracy (full-vocabulary"
+                + " variant) against ln(position); t* = exp(break)";
+    }
+
+    private GraphTrace() {}
+
+    /** Runs {@code config} on an already loaded model; {@code progress} receives one-line updates. */
+    public static Result run(TraceConfig config, LanguageModel lm, Consumer<String> progress) {
+        Graph graph = Graph.parse(config.graph());
+        List<String> pool = config.words() != null ? config.words() : Words.DEFAULT;
+        List<String> words = Words.assign(pool, graph.size(), config.shuffleWords(), config.seed());
+        long[] wordTokens = Words.tokenIds(lm.tokenizer(), words);
+        boolean bos = lm.tokenizer().addsBos();
+        int offset = bos ? 1 : 0;
+        int[][] nodes;
+        if (config.sequences() != null) {
+            nodes = readNodes(config.sequences(), offset);
+        } else {
+            nodes = config.sampling().equals("walk")
+                    ? Walks.randomWalks(graph, config.batch(), config.context(), config.seed())
+                    : Walks.neighbourPairs(graph, config.batch(), config.context(), config.seed());
+        }
+        int batch = nodes.length, length = nodes[0].length + offset;
+        for (int[] row : nodes) for (int v : row) {
+            if (v < 0 || v >= graph.size()) throw new AbsorbException("A sequence names node " + v + ", not in " + graph.name() + ".");
+        }
+        long[][] ids = new long[batch][length];
+        int[][] nodeOf = new int[batch][length];
+        for (int b = 0; b < batch; b++) {
+            if (bos) {
+                ids[b][0] = lm.tokenizer().bosId();
+                nodeOf[b][0] = -1;
+            }
+            for (int t = 0; t < nodes[b].length; t++) {
+                ids[b][t + offset] = wordTokens[nodes[b][t]];
+                nodeOf[b][t + offset] = nodes[b][t];
+            }
+        }
+        int[] positions = grid(offset, length, config.gridPoints(), config.sampling().equals("pairs"));
+        List<Integer> snapshots = snapshotPositions(positions);
+        List<String> hooks = hookPoints(config.layers(), lm.transformer().layers());
+        double[][] spectral = Spectral.embedding(graph.size(), graph.edges(), 2);
+        progress.accept(String.format("%s: %d words on %d nodes, %d sequences of %d tokens, %d hook points, %d positions",
+                graph.name(), words.size(), graph.size(), batch, length, hooks.size(), positions.length));
+
+        Recorder recorder = new Recorder(graph, nodeOf, positions, snapshots, config.window(), offset, hooks, spectral);
+        Transformer t = lm.transformer();
+        double[][] acc;
+        long t0 = System.nanoTime();
+        try (NDManager scope = t.compute().newManager()) {
+            Transformer.Output out = t.forward(scope, ids, null, null, recorder, Transformer.Logits.NONE);
+            acc = accuracy(scope, t, out.finalHidden(), graph, nodeOf, positions, wordTokens);
+        }
+        progress.accept(String.format("%s: forward pass and measures in %.1f s", graph.name(), (System.nanoTime() - t0) / 1e9));
+        double chance = 0;
+        for (int[] nb : graph.neighbours()) chance += (double) nb.length / graph.size() / graph.size();
+        CriticalContext critical = critical(positions, acc[0]);
+        return new Result(config, graph, words, wordTokens, ids, nodeOf, positions, acc[0], acc[1], chance,
+                recorder.measures(), spectral, Spectral.eigenvalues(graph.size(), graph.edges()), critical, snapshots);
+    }
+
+    /** Log-spaced positions over the sequence (all of them when there are few), scoring word tokens only. */
+    static int[] grid(int first, int length, int points, boolean pairs) {
+        TreeSet<Integer> out = new TreeSet<>();
+        double lo = Math.log(first + 1), hi = Math.log(length);
+        for (int i = 0; i < points * 4 && out.size() < points; i++) {
+            int p = (int) Math.round(Math.exp(lo + (hi - lo) * i / (points * 4 - 1))) - 1;
+            p = Math.max(first, Math.min(length - 1, p));
+            if (pairs && (p - first) % 2 == 1) p = Math.max(first, p - 1);
+            out.add(p);
+        }
+        out.add(pairs ? length - 1 - ((length - 1 - first) % 2) : length - 1);
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Positions whose PCA coordinates are kept: about a tenth and a third of the way, and the end. */
+    static List<Integer> snapshotPositions(int[] positions) {
+        int last = positions[positions.length - 1];
+        LinkedHashSet<Integer> s = new LinkedHashSet<>();
+        for (double f : new double[] {0.1, 1.0 / 3}) {
+            int best = positions[0];
+            for (int p : positions) if (Math.abs(p - f * last) < Math.abs(best - f * last)) best = p;
+            s.add(best);
+        }
+        s.add(last);
+        return new ArrayList<>(s);
+    }
+
+    static List<String> hookPoints(String spec, int layers) {
+        List<String> out = new ArrayList<>();
+        if (spec.equals("all")) {
+            for (int i = 0; i < layers; i++) out.add(HookPoint.residPost(i));
+            return out;
+        }
+        for (String part : spec.split(",")) {
+            String p = part.strip();
+            if (p.matches("-?\\d+")) {
+                int i = Integer.parseInt(p);
+                if (i < 0) i += layers;
+                if (i < 0 || i >= layers) throw new AbsorbException("--layers " + p + " is not a block of this " + layers + "-layer model.");
+                out.add(HookPoint.residPost(i));
+            } else {
+                HookPoint.layerOf(p, layers);
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Probability on the valid next words (the neighbours of the current word) at each measured position,
+     * averaged over the batch: [0] softmax over the whole vocabulary, [1] softmax over the graph's words only.
+     */
+    private static double[][] accuracy(NDManager scope, Transformer t, NDArray hidden, Graph g, int[][] nodeOf,
+            int[] positions, long[] wordTokens) {
+        int batch = nodeOf.length, length = nodeOf[0].length, n = g.size(), p = positions.length;
+        long[] rows = new long[batch * p];
+        for (int b = 0; b < batch; b++) for (int k = 0; k < p; k++) rows[b * p + k] = (long) b * length + positions[k];
+        NDArray h = hidden.reshape(-1, hidden.getShape().get(2)).get(scope.create(rows));
+        NDArray logProbs = t.lmHead(h).logSoftmax(1);
+        NDArray columns = scope.create(wordTokens).broadcast(new Shape(batch * p, n));
+        float[] lp = logProbs.gather(columns, 1).toFloatArray(); // log p(word v) for each graph word v
+        double[] full = new double[p], words = new double[p];
+        for (int b = 0; b < batch; b++) {
+            for (int k = 0; k < p; k++) {
+                int u = nodeOf[b][positions[k]];
+                double total = 0, valid = 0, max = Double.NEGATIVE_INFINITY;
+                for (int v = 0; v < n; v++) max = Math.max(max, lp[(b * p + k) * n + v]);
+                for (int v = 0; v < n; v++) {
+                    double pr = Math.exp(lp[(b * p + k) * n + v]);
+                    total += Math.exp(lp[(b * p + k) * n + v] - max);
+                    if (g.adjacent(u, v)) {
+                        full[k] += pr / batch;
+                        valid += Math.exp(lp[(b * p + k) * n + v] - max);
+                    }
+                }
+                words[k] += valid / total / batch;
+            }
+        }
+        return new double[][] {full, words};
+    }
+
+    static CriticalContext critical(int[] positions, double[] accuracy) {
+        int n = positions.length;
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) x[i] = Math.log(positions[i]);
+        Fits.BrokenLine fit = Fits.brokenLine(x, accuracy);
+        return new CriticalContext(CriticalContext.METHOD, Math.exp(fit.x0()), fit.b(), fit.b() + fit.c(), "accuracy.full_vocab");
+    }
+
+    private static int[][] readNodes(Path file, int offset) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new AbsorbException("Sequences file " + file + " is not valid JSON: " + e.getMessage() + ".");
+        }
+        JsonNode nodes = root == null ? null : root.get("nodes");
+        if (nodes == null || !nodes.isArray() || nodes.isEmpty()) throw new AbsorbException("Sequences file " + file + " has no nodes.");
+        int[][] out = new int[nodes.size()][];
+        for (int b = 0; b < out.length; b++) {
+            JsonNode row = nodes.get(b);
+            List<Integer> ns = new ArrayList<>();
+            for (JsonNode v : row) if (v.asInt() >= 0) ns.add(v.asInt());
+            out[b] = ns.stream().mapToInt(Integer::intValue).toArray();
+            if (out[b].length != out[0].length) throw new AbsorbException("Sequences in " + file + " differ in length.");
+        }
+        return out;
+    }
+
+    /** Streams each hook point's residual into per-position window means and their measures, keeping no tensors. */
+    static final class Recorder implements Transformer.ResidualHook {
+        private final Graph graph;
+        private final int[][] nodeOf;
+        private final int[] positions;
+        private final List<Integer> snapshots;
+        private final int window, first;
+        private final List<String> hooks;
+        private final double[][] spectral;
+        private final Map<String, HookMeasures> measures = new LinkedHashMap<>();
+
+        Recorder(Graph graph, int[][] nodeOf, int[] positions, List<Integer> snapshots, int window, int first,
+                List<String> hooks, double[][] spectral) {
+            this.graph = graph;
+            this.nodeOf = nodeOf;
+            this.positions = positions;
+            this.snapshots = snapshots;
+            this.window = window;
+            this.first = first;
+            this.hooks = hooks;
+            this.spectral = spectral;
+        }
+
+        @Override
+        public boolean wants(String hookPoint) {
+            return hooks.contains(hookPoint);
+        }
+
+        @Override
+        public void accept(String hook, NDArray residual) {
+            int p = positions.length;
+            double[] eN = new double[p], eR = new double[p], r2 = new double[p];
+            double[][] explained = new double[p][];
+            int[] seen = new int[p];
+            Map<Integer, double[][]> snaps = new LinkedHashMap<>();
+            try (NDManager scope = residual.getManager().newSubManager()) {
+                NDArray x = Compute.cast(residual, DataType.FLOAT32);
+                if (x != residual) x.attach(scope); // a cast copy is ours to free; the residual is the forward pass's
+                for (int k = 0; k < p; k++) {
+                    double[][] means = windowMeans(scope, x, positions[k]);
+                    for (double[] m : means) if (m != null) seen[k]++;
+                    eN[k] = DirichletEnergy.normalized(means, graph.edges());
+                    eR[k] = DirichletEnergy.energy(means, graph.edges());
+                    double[][] present = compact(means);
+                    if (present.length >= 4) {
+                        Pca pca = Pca.of(present, 4);
+                        explained[k] = java.util.Arrays.copyOf(pca.explained(), Math.min(5, pca.explained().length));
+                        double[][] coords = expand(means, pca.coordinates());
+                        r2[k] = Spectral.alignmentR2(top(coords, 2), spectral);
+                        if (snapshots.contains(positions[k])) snaps.put(positions[k], coords);
+                    } else {
+                        explained[k] = new double[0];
+                        r2[k] = Double.NaN;
+                    }
+                }
+            }
+            measures.put(hook, new HookMeasures(hook, positions, eN, eR, r2, explained, seen, snaps));
+        }
+
+        /** Mean residual of each word over the positions (t - window, t] of every sequence; null if absent. */
+        private double[][] windowMeans(NDManager scope, NDArray x, int t) {
+            int batch = nodeOf.length, n = graph.size();
+            int start = Math.max(first, t - window + 1), w = t - start + 1;
+            float[] onehot = new float[n * batch * w];
+            int[] count = new int[n];
+            for (int b = 0; b < batch; b++) {
+                for (int s = 0; s < w; s++) {
+                    int v = nodeOf[b][start + s];
+                    if (v < 0) continue;
+                    onehot[v * batch * w + b * w + s] = 1;
+                    count[v]++;
+                }
+            }
+            long d = x.getShape().get(2);
+            NDArray slice = x.get(":, " + start + ":" + (t + 1) + ", :").reshape(batch * (long) w, d);
+            float[] sums = scope.create(onehot, new Shape(n, (long) batch * w)).matMul(slice).toFloatArray();
+            double[][] means = new double[n][];
+            for (int v = 0; v < n; v++) {
+                if (count[v] == 0) continue;
+                means[v] = new double[(int) d];
+                for (int j = 0; j < d; j++) means[v][j] = sums[(int) (v * d + j)] / count[v];
+            }
+            return means;
+        }
+
+        Map<String, HookMeasures> measures() {
+            return measures;
+        }
+
+        private static double[][] compact(double[][] rows) {
+            return java.util.Arrays.stream(rows).filter(java.util.Objects::nonNull).toArray(double[][]::new);
+        }
+
+        /** Coordinates of the present rows put back at their node index (null for absent nodes). */
+        private static double[][] expand(double[][] means, double[][] coords) {
+            double[][] out = new double[means.length][];
+            int k = 0;
+            for (int i = 0; i < means.length; i++) if (means[i] != null) out[i] = coords[k++];
+            return out;
+        }
+
+        private static double[][] top(double[][] coords, int k) {
+            double[][] out = new double[coords.length][];
+            for (int i = 0; i < coords.length; i++) {
+                if (coords[i] != null) out[i] = java.util.Arrays.copyOf(coords[i], Math.min(k, coords[i].length));
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package absorb.toy;
+
+import absorb.AbsorbException;
+import absorb.graphs.GraphTrace;
+import absorb.graphs.TraceConfig;
+import absorb.model.AtomicFile;
+import absorb.model.Checkpoint;
+import absorb.model.Compute;
+import absorb.model.GenerationConfig;
+import absorb.model.LanguageModel;
+import absorb.model.ModelConfig;
+import absorb.model.Tokenizer;
+import absorb.model.Transformer;
+import absorb.train.Batch;
+import absorb.train.TrainConfig;
+import absorb.train.Trainer;
+import absorb.train.TrainingData;
+import absorb.train.TrainingStream;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Trains the embedded default model from scratch on the graphs world: a small Llama-architecture model with a
+ * word-level tokenizer, by absorb's own training loop, tracking in-context accuracy and the spectral score on a
+ * fresh 4x4 grid as it goes. The result is a Hugging Face model folder.
+ */
+public final class ToyPretrain {
+
+    /** The model and the run. {@code steps} of {@code batch} sequences of {@code length} words. */
+    public record Size(String name, int layers, int hidden, int heads, int intermediate, int length, int batch, int steps,
+            double lr, int warmup) {
+        public static final Map<String, Size> PRESETS = Map.of(
+                "small", new Size("small", 4, 128, 4, 512, 256, 16, 6000, 1e-3, 300),
+                "tiny", new Size("tiny", 2, 64, 4, 256, 64, 8, 60, 3e-3, 10));
+
+        public static Size of(String name) {
+            Size s = PRESETS.get(name);
+            if (s == null) throw new AbsorbException("--size " + name + " is not known; use small or tiny.");
+            return s;
+        }
+
+        public Size withSteps(int n) {
+            return new Size(name, layers, hidden, heads, intermediate, length, batch, n, lr, warmup);
+        }
+    }
+
+    private ToyPretrain() {}
+
+    /** Trains {@code size} with {@code seed} into {@code out}; {@code log} receives progress lines. */
+    public static Trainer.Result run(Size size, long seed, Path out, boolean resume, int evalEvery, Trainer.Listener log) {
+        ToyWorld world = new ToyWorld(ToyWorld.Settings.defaults(size.length()));
+        Path init = out.resolve(".init");
+        if (!resume || !Files.isDirectory(init)) writeInitialModel(size, world, seed, init);
+        TrainConfig config = new TrainConfig(init, null, out, false, 16, 32, 0, absorb.model.LoraAdapter.TARGETS, 1,
+                size.steps(), size.lr(), "cosine", size.warmup(), 0.01, 0.9, 0.95, 1e-8, 1.0, size.batch(), 1,
+                size.length() + 1, false, false, seed, 500, 2, 50, resume, false);
+        Path evalLog = out.resolve("eval.jsonl");
+        if (!resume) {
+            try {
+                Files.deleteIfExists(evalLog);
+            } catch (IOException e) {
+                throw new AbsorbException("Cannot reset " + evalLog + ": " + e.getMessage() + ".");
+            }
+        }
+        Trainer.Result r;
+        try (Tokenizer tok = Tokenizer.load(init)) {
+            long[] wordIds = new long[world.words().size()];
+            for (int i = 0; i < wordIds.length; i++) wordIds[i] = WordTokenizer.SPECIAL.size() + i;
+            r = Trainer.run(config, stream(size, world, seed, tok), log, evalEvery,
+                    (step, model) -> evaluate(step, model, tok, init, evalLog, log));
+        }
+        if (!r.interrupted()) {
+            deleteTree(out.resolve("checkpoints"));
+            deleteTree(init);
+            ObjectNode toy = new ObjectMapper().createObjectNode();
+            toy.put("world", "graphs");
+            toy.put("size", size.name());
+            toy.put("seed", seed);
+            toy.put("steps", size.steps());
+            toy.put("sequence_words", size.length());
+            toy.put("batch", size.batch());
+            toy.put("lr", size.lr());
+            toy.put("warmup", size.warmup());
+            toy.put("schedule", "cosine");
+            toy.put("command", "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
+                    + (size.steps() != Size.of(size.name()).steps() ? " --steps " + size.steps() : "") + " --out " + out);
+            AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
+        }
+        return r;
+    }
+
+    /** Step s: {@code batch} fresh sequences, each from its own seed, BOS then words, every word a target. */
+    static TrainingStream stream(Size size, ToyWorld world, long seed, Tokenizer tok) {
+        return new TrainingStream() {
+            public int totalSteps() {
+                return size.steps();
+            }
+
+            public List<Batch> step(int s) {
+                List<TrainingData.Example> rows = new ArrayList<>();
+                for (int r = 0; r < size.batch(); r++) {
+                    long rowSeed = seed * 0x9E3779B97F4A7C15L + (long) s * size.batch() + r;
+                    long[] ids = tok.encode(String.join(" ", world.sequence(rowSeed)));
+                    boolean[] target = new boolean[ids.length];
+                    Arrays.fill(target, 1, ids.length, true);
+                    rows.add(new TrainingData.Example(ids, target, r));
+                }
+                return List.of(Batch.padded(rows, 0));
+            }
+
+            public double epochOf(int stepsDone) {
+                return (double) stepsDone / size.steps();
+            }
+
+            public String fingerprint() {
+                return "graphs-world:" + size + ":seed=" + seed;
+            }
+
+            public String describe() {
+                return String.format(Locale.ROOT, "graphs world: %d steps of %d sequences of %d words (%,d tokens), fresh"
+                        + " graphs and word assignments in every sequence.", size.steps(), size.batch(), size.length(),
+                        (long) size.steps() * size.batch() * size.length());
+            }
+        };
+    }
+
+    /** config.json (Llama), random weights (normal, std 0.02) and the word-level tokenizer. */
+    static void writeInitialModel(Size size, ToyWorld world, long seed, Path dir) {
+        int vocab = WordTokenizer.vocabularySize(world.words());
+        String json = String.format(Locale.ROOT, """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": %d, "hidden_size": %d,
+                 "intermediate_size": %d, "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
+                 "hidden_act": "silu", "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+                 "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0,
+                 "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32"}""", vocab, size.hidden(),
+                size.intermediate(), size.layers(), size.heads(), size.heads());
+        ModelConfig config;
+        try {
+            config = ModelConfig.parse(new ObjectMapper().readTree(json), "toy config");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        try (Transformer t = Transformer.random(config, Compute.CPU_FLOAT32, seed)) {
+            Checkpoint.save(t, dir, null);
+        }
+        WordTokenizer.write(dir, world.words());
+    }
+
+    /** In-context accuracy and spectral score on a fresh 4x4 grid, appended to eval.jsonl. */
+    private static void evaluate(int step, Transformer model, Tokenizer tok, Path init, Path log, Trainer.Listener listener) {
+        TraceConfig c = TraceConfig.defaults(init, "grid:4x4").withWords(ToyWorld.vocabulary(), true)
+                .withContext(200, 100).withSeed(1_000_000L + step);
+        LanguageModel lm = new LanguageModel(init, model, tok, GenerationConfig.read(init, model.config()));
+        Consumer<String> quiet = s -> { };
+        GraphTrace.Result r = GraphTrace.run(c, lm, quiet);
+        double[] acc = r.accuracyFull();
+        double best = Double.NaN;
+        String bestHook = "";
+        for (GraphTrace.HookMeasures m : r.hooks().values()) {
+            double v = m.spectralR2()[m.spectralR2().length - 1];
+            if (Double.isNaN(best) || v > best) {
+                best = v;
+                bestHook = m.hook();
+            }
+        }
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("step", step);
+        o.put("accuracy_final", acc[acc.length - 1]);
+        o.put("accuracy_at_position_" + r.positions()[acc.length / 2], acc[acc.length / 2]);
+        o.put("spectral_r2", best);
+        o.put("spectral_hook", bestHook);
+        try {
+            Files.writeString(log, o + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot write " + log + ": " + e.getMessage() + ".");
+        }
+        listener.onMessage(String.format(Locale.ROOT, "eval at step %d: fresh 4x4 grid accuracy %.3f (position %d), spectral"
+                + " R^2 %.2f (%s)", step, acc[acc.length - 1], r.positions()[acc.length - 1], best, bestHook));
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot remove " + dir + ": " + e.getMessage() + ".");
+        }
+    }
+}
