@@ -59,8 +59,15 @@ final class BenchCommand implements Callable<Integer> {
             + " seven projections) on batches of 4 x 128 tokens.")
     boolean train;
 
-    @Option(names = "--skip-inference", description = "With --train: measure training only.")
+    @Option(names = "--skip-inference", description = "Measure only what --train / --graph-trace ask for.")
     boolean skipInference;
+
+    @Option(names = "--graph-trace", description = "Also time a graph-tracing run (4x4 grid, 16 x 1,200 words, every"
+            + " layer) against a bare forward pass over the same tokens.")
+    boolean graphTrace;
+
+    @Option(names = "--trace-context", defaultValue = "1200", paramLabel = "N", description = "Words per sequence for --graph-trace.")
+    int traceContext;
 
     @Mixin
     Options options;
@@ -128,6 +135,7 @@ final class BenchCommand implements Callable<Integer> {
                 out.put("peak_rss_mb", round(peakRssMb()));
             }
             if (train) TrainBench.run(model, random, repeats, out);
+            if (graphTrace) TraceBench.run(model, traceContext, out);
             System.out.println(out);
         }
         return 0;

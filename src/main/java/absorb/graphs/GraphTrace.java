@@ -85,15 +85,24 @@ public final class GraphTrace {
                 nodeOf[b][t + offset] = nodes[b][t];
             }
         }
+        return measure(config, graph, words, wordTokens, ids, nodeOf, offset, lm.transformer(), progress);
+    }
+
+    /**
+     * The measuring part of {@link #run}, for sequences already made: {@code ids} [batch][length] with {@code nodeOf}
+     * the node of every token (-1 for BOS), word tokens starting at {@code offset}.
+     */
+    public static Result measure(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] ids,
+            int[][] nodeOf, int offset, Transformer t, Consumer<String> progress) {
+        int batch = ids.length, length = ids[0].length;
         int[] positions = grid(offset, length, config.gridPoints(), config.sampling().equals("pairs"));
         List<Integer> snapshots = snapshotPositions(positions);
-        List<String> hooks = hookPoints(config.layers(), lm.transformer().layers());
+        List<String> hooks = hookPoints(config.layers(), t.layers());
         double[][] spectral = Spectral.embedding(graph.size(), graph.edges(), 2);
         progress.accept(String.format("%s: %d words on %d nodes, %d sequences of %d tokens, %d hook points, %d positions",
                 graph.name(), words.size(), graph.size(), batch, length, hooks.size(), positions.length));
 
         Recorder recorder = new Recorder(graph, nodeOf, positions, snapshots, config.window(), offset, hooks, spectral);
-        Transformer t = lm.transformer();
         double[][] acc;
         long t0 = System.nanoTime();
         try (NDManager scope = t.compute().newManager()) {

@@ -54,6 +54,15 @@ public final class ChatTemplate {
                 .withTrimBlocks(false)
                 .withLstripBlocks(false)
                 .withMaxOutputSize(64L << 20)
+                // Python's semantics where Jinjava offers them: True/False and Python reprs in output, Jinja's operator
+                // precedence, iterating a dict yields its keys, dict-literal keys are expressions.
+                .withLegacyOverrides(com.hubspot.jinjava.LegacyOverrides.newBuilder()
+                        .withUsePyishObjectMapper(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withIterateOverMapKeys(true)
+                        .withEvaluateMapKeys(true)
+                        .withKeepNullableLoopValues(true)
+                        .build())
                 .build());
         var ctx = jinjava.getGlobalContext();
         ctx.registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException",
@@ -62,6 +71,7 @@ public final class ChatTemplate {
                 String.class));
         ctx.registerFilter(new ToJson());
         for (String m : STRING_METHODS) ctx.registerFilter(new StringMethod(m));
+        ctx.registerFilter(new PythonPrint());
         ctx.registerTag(new GenerationTag());
     }
 
@@ -84,16 +94,15 @@ public final class ChatTemplate {
         ctx.put("add_generation_prompt", addGenerationPrompt);
         ctx.putIfAbsent("tools", null);
         ctx.putIfAbsent("documents", null);
+        RAISED.remove();
         RenderResult result = jinjava.renderForResult(template, ctx);
         for (TemplateError e : result.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
-                String msg = e.getMessage();
-                int raised = msg == null ? -1 : msg.indexOf(RAISED);
-                if (raised >= 0) {
-                    throw new AbsorbException("The chat template refused the conversation: "
-                            + msg.substring(raised + RAISED.length()).trim());
-                }
-                throw new AbsorbException("The chat template could not be rendered: " + msg + " (line " + e.getLineno() + ").");
+                String raised = RAISED.get();
+                RAISED.remove();
+                if (raised != null) throw new AbsorbException("The chat template refused the conversation: " + raised);
+                throw new AbsorbException("The chat template could not be rendered: " + e.getMessage() + " (line "
+                        + e.getLineno() + ").");
             }
         }
         return extractSpans(result.getOutput());
@@ -170,9 +179,14 @@ public final class ChatTemplate {
             Piece p = pieces.get(i);
             if (!p.isTag()) out.append(texts.get(i));
             else if (p.kind() == '#') continue;
-            else {
-                String open = p.kind() == '{' ? "{{" : "{%", close = p.kind() == '{' ? "}}" : "%}";
-                out.append(open).append(' ').append(methodsAsFilters(p.text())).append(' ').append(close);
+            else if (p.kind() == '{' && !p.text().contains("{")) {
+                // Printed values as Python prints them (True, not true). (Jinjava misreads a parenthesised dict
+                // literal, so expressions with one are printed as they are.)
+                out.append("{{ (").append(methodsAsFilters(p.text())).append(")|py_print }}");
+            } else if (p.kind() == '{') {
+                out.append("{{ ").append(methodsAsFilters(p.text())).append(" }}");
+            } else {
+                out.append("{% ").append(methodsAsFilters(p.text())).append(" %}");
             }
         }
         return out.toString();
@@ -247,11 +261,13 @@ public final class ChatTemplate {
         return out.toString();
     }
 
-    private static final String RAISED = "raise_exception:";
+    /** The message of the last raise_exception call on this thread (Jinjava wraps the exception itself). */
+    private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
 
     /** {@code raise_exception(message)}: the template refuses its input. */
     public static String raiseException(String message) {
-        throw new IllegalArgumentException(RAISED + " " + message);
+        RAISED.set(message);
+        throw new IllegalArgumentException(message);
     }
 
     /** {@code strftime_now(format)}: the current local time in Python's strftime format. */
@@ -525,6 +541,20 @@ public final class ChatTemplate {
             long c = 0;
             for (int k = s.indexOf(sub); k >= 0; k = s.indexOf(sub, k + sub.length())) c++;
             return c;
+        }
+    }
+
+    /** How Python's str() prints what a Jinja expression yields, where Java would print it differently. */
+    static final class PythonPrint implements Filter {
+        @Override
+        public String getName() {
+            return "py_print";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (var instanceof Boolean b) return b ? "True" : "False";
+            return var;
         }
     }
 
