@@ -5,7 +5,6 @@ import absorb.model.Compute;
 import absorb.model.HookPoint;
 import absorb.model.LanguageModel;
 import absorb.model.Transformer;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -50,17 +49,7 @@ final class ForwardCommand implements Callable<Integer> {
             long[] ids = Prompts.encode(lm.tokenizer(), prompt, chat, system);
             Transformer t = lm.transformer();
             Map<String, float[]> hidden = new LinkedHashMap<>();
-            Transformer.ResidualHook hook = new Transformer.ResidualHook() {
-                @Override
-                public boolean wants(String point) {
-                    return true;
-                }
-
-                @Override
-                public void accept(String point, NDArray residual) {
-                    hidden.put(point, Compute.cast(residual, ai.djl.ndarray.types.DataType.FLOAT32).toFloatArray());
-                }
-            };
+            Transformer.ResidualHook hook = Transformer.ResidualHook.collectAll(hidden);
             float[] logits = t.forward(scope, new long[][] {ids}, null, null, hook, Transformer.Logits.ALL)
                     .logits().toFloatArray();
             int vocab = t.config().vocabSize(), width = t.config().hiddenSize();

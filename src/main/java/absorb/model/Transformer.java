@@ -122,6 +122,21 @@ public final class Transformer implements AutoCloseable {
 
         /** The tensor lives in the forward pass's scope: copy or reduce what you keep. */
         void accept(String hookPoint, NDArray residual);
+
+        /** A hook that copies every hook point's residual, as float32, into {@code into} (hook point -> values). */
+        static ResidualHook collectAll(Map<String, float[]> into) {
+            return new ResidualHook() {
+                @Override
+                public boolean wants(String hookPoint) {
+                    return true;
+                }
+
+                @Override
+                public void accept(String hookPoint, NDArray residual) {
+                    into.put(hookPoint, Compute.cast(residual, DataType.FLOAT32).toFloatArray());
+                }
+            };
+        }
     }
 
     /** Which positions get logits. */

@@ -3,7 +3,6 @@ package absorb.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -65,17 +64,7 @@ class TransformerParityTest {
             for (JsonNode p : ref.get("prompts")) {
                 long[] ids = Fixtures.longs(p.get("token_ids"));
                 Map<String, float[]> captured = new LinkedHashMap<>();
-                Transformer.ResidualHook hook = new Transformer.ResidualHook() {
-                    @Override
-                    public boolean wants(String point) {
-                        return true;
-                    }
-
-                    @Override
-                    public void accept(String point, NDArray residual) {
-                        captured.put(point, residual.toFloatArray());
-                    }
-                };
+                Transformer.ResidualHook hook = Transformer.ResidualHook.collectAll(captured);
                 Transformer.Output out = model.forward(scope, new long[][] {ids}, null, null, hook,
                         Transformer.Logits.ALL);
                 Fixtures.assertClose2d(p.get("logits"), out.logits().toFloatArray(), 0, TOL, name + " logits");
