@@ -99,6 +99,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--deterministic", description = "One thread, fixed seeds: a resumed run ends exactly as an uninterrupted one.")
     boolean deterministic;
 
+    @Option(names = "--dtype", defaultValue = "float32", paramLabel = "TYPE",
+            description = "float32 (default), or bf16 with LoRA: a frozen bfloat16 base and a float32 adapter.")
+    String dtype;
+
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
     int threads;
 
@@ -115,7 +119,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 loraTargets != null ? loraTargets.stream().map(String::strip).toList() : absorb.model.LoraAdapter.TARGETS,
                 epochs, maxSteps, lr != null ? lr : (useLora ? 2e-4 : 5e-5), schedule, warmup, weightDecay, betas[0],
                 betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
-                keepCheckpoints, logEvery, resume, deterministic);
+                keepCheckpoints, logEvery, resume, deterministic, dtype);
         absorb.model.Compute.setThreads(threads);
         Trainer.Result r = Trainer.run(config, new Progress(logEvery));
         if (!r.interrupted()) {

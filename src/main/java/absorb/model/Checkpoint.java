@@ -94,7 +94,7 @@ public final class Checkpoint {
             JsonNode root = JsonFiles.readObject(index, "Index");
             JsonNode map = root.get("weight_map");
             if (map == null || !map.isObject()) throw new AbsorbException("Index " + index + " has no weight_map object.");
-            map.fields().forEachRemaining(e -> {
+            map.properties().forEach(e -> {
                 Path shard = dir.resolve(e.getValue().asText()).normalize();
                 if (!shard.startsWith(dir.normalize()) || !Files.isRegularFile(shard)) {
                     throw new AbsorbException("Index " + index + " names shard " + e.getValue().asText()

@@ -18,8 +18,8 @@ public record Compute(Device device, DataType dtype) {
     public static final Compute CPU_FLOAT32 = new Compute(Device.cpu(), DataType.FLOAT32);
 
     static {
-        // No network: the native library ships in the pytorch-native-cpu jar.
-        System.setProperty("ai.djl.offline", "true");
+        // No network unless asked for: the CPU build of libtorch ships in the pytorch-native-cpu jar.
+        if (System.getProperty("ai.djl.offline") == null) System.setProperty("ai.djl.offline", "true");
         System.setProperty("OPT_OUT_TRACKING", "true");
         System.setProperty("ai.djl.default_engine", "PyTorch");
     }

@@ -2,11 +2,10 @@ package absorb.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.internal.NDArrayEx;
 
 /**
- * A projection y = x W^T + b, as torch.nn.Linear, with an optional low-rank adapter (LoRA):
- * y += scaling * (dropout(x) A^T) B^T, where A is [rank, in] and B is [out, rank].
+ * A projection y = x W^T + b, as torch.nn.Linear, holding an optional low-rank adapter (LoRA) that the decoder
+ * block applies: y += scaling * (dropout(x) A^T) B^T, where A is [rank, in] and B is [out, rank].
  *
  * <p>Wide projections (many more outputs than inputs, such as gate/up and lm_head) keep W transposed, [in, out]
  * contiguous, and compute x W^T as a plain matrix product: for one token at a time that reads memory in order and
@@ -19,8 +18,6 @@ public final class Linear {
     private NDArray loraA;
     private NDArray loraB;
     private double loraScaling;
-    private float loraDropout;
-    private boolean training;
 
     /** {@code weight} is [out, in] as in a checkpoint; it is transposed in place of the original when wide. */
     public Linear(NDArray weight, NDArray bias) {
@@ -52,18 +49,8 @@ public final class Linear {
         return t;
     }
 
+    /** x W^T + b. (Adapters are applied inside the decoder block kernel, where they train.) */
     public NDArray apply(NDArray x) {
-        NDArray y = project(x);
-        if (loraA == null) return y;
-        NDArray input = x;
-        NDArrayEx ex = x.getNDArrayInternal();
-        if (training && loraDropout > 0) input = ex.dropout(x, loraDropout, true).singletonOrThrow();
-        NDArray low = input.getNDArrayInternal().linear(input, loraA, null).singletonOrThrow();
-        NDArray delta = low.getNDArrayInternal().linear(low, loraB, null).singletonOrThrow();
-        return y.add(delta.mul(loraScaling));
-    }
-
-    private NDArray project(NDArray x) {
         if (!transposed) return x.getNDArrayInternal().linear(x, stored, bias).singletonOrThrow();
         NDArray y = x.matMul(stored);
         return bias == null ? y : y.add(bias);
@@ -115,16 +102,10 @@ public final class Linear {
     }
 
     /** Attaches a LoRA adapter (A: [rank, in], B: [out, rank]); null removes it. */
-    public void setAdapter(NDArray a, NDArray b, double scaling, float dropout) {
+    public void setAdapter(NDArray a, NDArray b, double scaling) {
         this.loraA = a;
         this.loraB = b;
         this.loraScaling = scaling;
-        this.loraDropout = dropout;
-    }
-
-    /** Dropout on the adapter's input applies only while training. */
-    public void setTraining(boolean training) {
-        this.training = training;
     }
 
     public int inFeatures() {

@@ -114,7 +114,7 @@ public final class LoraAdapter {
                 for (int k = 0; k < a.length; k++) a[k] = (float) ((random.nextDouble() * 2 - 1) * bound);
                 NDArray aT = m.create(a, new Shape(r, in));
                 NDArray bT = m.zeros(new Shape(lin.outFeatures(), r), DataType.FLOAT32);
-                lin.setAdapter(aT, bT, config.scalingOf(module), (float) config.dropout());
+                lin.setAdapter(aT, bT, config.scalingOf(module));
                 params.put(PREFIX + module + ".lora_A.weight", aT);
                 params.put(PREFIX + module + ".lora_B.weight", bT);
             }
@@ -151,7 +151,7 @@ public final class LoraAdapter {
                     checkShape(weights, a, entries.get(a).shape(), r, lin.inFeatures());
                     checkShape(weights, b, entries.get(b).shape(), lin.outFeatures(), r);
                     NDArray aT = st.read(m, a, model.compute().dtype()), bT = st.read(m, b, model.compute().dtype());
-                    lin.setAdapter(aT, bT, config.scalingOf(module), 0f);
+                    lin.setAdapter(aT, bT, config.scalingOf(module));
                     attached++;
                 }
                 model.block(i).invalidate();
@@ -202,9 +202,9 @@ public final class LoraAdapter {
         targets.removeIf(name -> !TARGETS.contains(name));
         if (targets.isEmpty()) throw new AbsorbException("Adapter " + dir + " targets no projection absorb knows (" + t + ").");
         Map<String, Integer> ranks = new LinkedHashMap<>();
-        c.path("rank_pattern").fields().forEachRemaining(e -> ranks.put(e.getKey(), e.getValue().asInt()));
+        c.path("rank_pattern").properties().forEach(e -> ranks.put(e.getKey(), e.getValue().asInt()));
         Map<String, Double> alphas = new LinkedHashMap<>();
-        c.path("alpha_pattern").fields().forEachRemaining(e -> alphas.put(e.getKey(), e.getValue().asDouble()));
+        c.path("alpha_pattern").properties().forEach(e -> alphas.put(e.getKey(), e.getValue().asDouble()));
         return new Config(c.path("r").asInt(8), c.path("lora_alpha").asDouble(8), c.path("lora_dropout").asDouble(0),
                 targets, c.path("use_rslora").asBoolean(false), ranks, alphas,
                 c.path("base_model_name_or_path").isTextual() ? c.get("base_model_name_or_path").asText() : null);
@@ -288,7 +288,7 @@ public final class LoraAdapter {
                 }
                 lin.loraA().close();
                 lin.loraB().close();
-                lin.setAdapter(null, null, 0, 0f);
+                lin.setAdapter(null, null, 0);
             }
             model.block(i).invalidate();
         }

@@ -24,7 +24,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,11 +125,10 @@ public final class Safetensors implements AutoCloseable {
         long dataSize = size - dataStart;
         Map<String, Entry> entries = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
+        for (Map.Entry<String, JsonNode> f : root.properties()) {
             if (f.getKey().equals("__metadata__")) {
                 if (!f.getValue().isObject()) throw bad(file, "has __metadata__ that is not a JSON object");
-                f.getValue().fields().forEachRemaining(m -> {
+                f.getValue().properties().forEach(m -> {
                     if (!m.getValue().isTextual()) throw bad(file, "has a non-string __metadata__ value " + m.getKey());
                     metadata.put(m.getKey(), m.getValue().asText());
                 });

@@ -81,8 +81,10 @@ public final class TorchKernels {
                   else:
                     y = torch.linear(x, weight)
                 if torch.gt(torch.numel(lora_a), 0):
-                  d = torch.dropout(x, dropout, training)
-                  y = torch.add(y, torch.mul(torch.linear(torch.linear(d, lora_a), lora_b), scaling))
+                  # the adapter computes in its own dtype (float32 over a bfloat16 base when training in bf16)
+                  d = torch.to(torch.dropout(x, dropout, training), ops.prim.dtype(lora_a))
+                  delta = torch.mul(torch.linear(torch.linear(d, lora_a), lora_b), scaling)
+                  y = torch.add(y, torch.to(delta, ops.prim.dtype(y)))
                 return y
               def rotary(self: __torch__.Kernels,
                 x: Tensor,

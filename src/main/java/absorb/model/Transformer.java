@@ -160,8 +160,9 @@ public final class Transformer implements AutoCloseable {
     /** Stands for an absent tensor in kernel calls. */
     private final NDArray empty;
     private final IValue shape;
-    private boolean training;
-    private double dropout;
+    /** Arguments every block call repeats, made once: absent tensor, flags, epsilon, dropout. */
+    private final IValue emptyValue, trueValue, falseValue, epsValue;
+    private IValue dropoutValue, trainingValue;
 
     Transformer(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights) {
         this.config = config;
@@ -184,6 +185,12 @@ public final class Transformer implements AutoCloseable {
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
         this.empty = manager.create(new float[0]);
         this.shape = IValue.listFrom(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
+        this.emptyValue = IValue.from((PtNDArray) empty);
+        this.trueValue = IValue.from(true);
+        this.falseValue = IValue.from(false);
+        this.epsValue = IValue.from(config.rmsNormEps());
+        this.dropoutValue = IValue.from(0.0);
+        this.trainingValue = falseValue;
     }
 
     private static Linear linear(Map<String, NDArray> weights, String name) {
@@ -283,8 +290,9 @@ public final class Transformer implements AutoCloseable {
 
     /** Dropout (on adapter inputs) applies only while training. */
     public void setTraining(boolean training, double dropout) {
-        this.training = training;
-        this.dropout = dropout;
+        dropoutValue.close();
+        dropoutValue = IValue.from(dropout);
+        trainingValue = training ? trueValue : falseValue;
     }
 
     /** Every weight by its transformers name, [out, in] for projections (views in {@code scope}; lm_head omitted when tied). */
@@ -392,12 +400,12 @@ public final class Transformer implements AutoCloseable {
 
     /** One decoder block through {@link TorchKernels}; returns the new residual, extending the cache if given. */
     private NDArray block(NDManager scope, Block b, int layer, NDArray x, NDArray[] rope, Mask mask, KvCache cache) {
-        NDArray pastK = cache != null && cache.keys(layer) != null ? cache.keys(layer) : empty;
-        NDArray pastV = cache != null && cache.values(layer) != null ? cache.values(layer) : empty;
+        boolean cached = cache != null && cache.keys(layer) != null;
+        Object pastK = cached ? cache.keys(layer) : emptyValue, pastV = cached ? cache.values(layer) : emptyValue;
         NDArray[] out = TorchKernels.tuple(TorchKernels.run("block", x, rope[0], rope[1],
-                mask.additive() != null ? mask.additive() : empty, mask.causal(), pastK, pastV, b.weightList(empty),
-                b.transposedList(), b.loraList(empty), b.scalingList(), shape, config.rmsNormEps(), dropout,
-                training), scope);
+                mask.additive() != null ? mask.additive() : emptyValue, mask.causal() ? trueValue : falseValue, pastK,
+                pastV, b.weightList(empty), b.transposedList(), b.loraList(empty), b.scalingList(), shape, epsValue,
+                dropoutValue, trainingValue), scope);
         if (cache != null) cache.put(layer, out[1], out[2]);
         return out[0];
     }
@@ -530,7 +538,7 @@ public final class Transformer implements AutoCloseable {
     @Override
     public void close() {
         for (Block b : blocks) b.close();
-        shape.close();
+        for (IValue v : new IValue[] {shape, emptyValue, trueValue, falseValue, epsValue, dropoutValue}) v.close();
         manager.close();
     }
 }

@@ -31,12 +31,14 @@ public final class ToyWorld {
 
     /**
      * @param calendarShare fraction of sequences that are the days in weekly order
+     * @param copyShare fraction of sequences that are a run of random words followed by the same run again (they
+     *     reward looking up what followed the current word earlier, the skill the graph task needs)
      * @param backtrack whether walks may step straight back to the node they came from (training uses false: with
      *     it, "repeat the word before last" is an easy shortcut that stalls learning)
      */
-    public record Settings(int length, double calendarShare, boolean backtrack) {
+    public record Settings(int length, double calendarShare, double copyShare, boolean backtrack) {
         public static Settings defaults(int length) {
-            return new Settings(length, 0.05, false);
+            return new Settings(length, 0.05, 0.15, false);
         }
     }
 
@@ -54,13 +56,25 @@ public final class ToyWorld {
     /** One sequence of words (no BOS), determined by {@code seed}. */
     public List<String> sequence(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        if (r.nextDouble() < settings.calendarShare()) return calendar(r);
+        double u = r.nextDouble();
+        if (u < settings.calendarShare()) return calendar(r);
+        if (u < settings.calendarShare() + settings.copyShare()) return copies(r);
         Graph g = randomGraph(r);
         List<String> pool = new ArrayList<>(vocabulary);
         Collections.shuffle(pool, new java.util.Random(r.nextLong()));
         int[] walk = walk(g, settings.length(), r, settings.backtrack());
         List<String> out = new ArrayList<>(walk.length);
         for (int node : walk) out.add(pool.get(node));
+        return out;
+    }
+
+    /** Random words (repeats allowed) in a run of 8 to 64, repeated until the sequence is full. */
+    private List<String> copies(SplittableRandom r) {
+        int run = 8 + r.nextInt(57);
+        List<String> block = new ArrayList<>();
+        for (int i = 0; i < run; i++) block.add(vocabulary.get(r.nextInt(vocabulary.size())));
+        List<String> out = new ArrayList<>();
+        for (int t = 0; t < settings.length(); t++) out.add(block.get(t % run));
         return out;
     }
 

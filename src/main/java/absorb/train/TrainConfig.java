@@ -22,12 +22,13 @@ import java.util.List;
  * @param keepCheckpoints how many checkpoints to keep (oldest removed first)
  * @param logEvery optimizer steps between metric lines
  * @param deterministic one thread and per-step seeds, so a resumed run ends exactly where an uninterrupted one does
+ * @param dtype "float32", or "bf16" for LoRA: the frozen base computes in bfloat16, the adapter in float32
  */
 public record TrainConfig(Path model, Path data, Path out, boolean lora, int loraRank, double loraAlpha,
         double loraDropout, List<String> loraTargets, int epochs, int maxSteps, double lr, String schedule, int warmup,
         double weightDecay, double beta1, double beta2, double eps, double maxGradNorm, int batchSize, int gradAccum,
         int maxLength, boolean rejectLong, boolean packing, long seed, int checkpointEvery, int keepCheckpoints,
-        int logEvery, boolean resume, boolean deterministic) {
+        int logEvery, boolean resume, boolean deterministic, String dtype) {
 
     public TrainConfig {
         if (epochs < 1 && maxSteps < 1) throw new AbsorbException("--epochs or --max-steps must be at least 1.");
@@ -44,13 +45,17 @@ public record TrainConfig(Path model, Path data, Path out, boolean lora, int lor
         if (keepCheckpoints < 1) throw new AbsorbException("--keep-checkpoints must be at least 1.");
         if (logEvery < 1) throw new AbsorbException("--log-every must be at least 1.");
         new LrSchedule(schedule, warmup, 1);
+        if (absorb.model.Compute.parseDtype(dtype) != ai.djl.ndarray.types.DataType.FLOAT32 && !lora) {
+            throw new AbsorbException("--dtype " + dtype + " trains LoRA adapters only (a frozen low-precision base, a"
+                    + " float32 adapter); full fine-tuning trains in float32.");
+        }
         loraTargets = List.copyOf(loraTargets);
     }
 
     /** transformers' Trainer defaults where it has them (lr 5e-5, AdamW betas 0.9/0.999, eps 1e-8, linear). */
     public static TrainConfig defaults(Path model, Path data, Path out) {
         return new TrainConfig(model, data, out, false, 16, 32, 0.05, LoraAdapter.TARGETS, 1, 0, 5e-5, "linear", 0, 0.0,
-                0.9, 0.999, 1e-8, 1.0, 8, 1, 1024, false, false, 42, 500, 2, 10, false, false);
+                0.9, 0.999, 1e-8, 1.0, 8, 1, 1024, false, false, 42, 500, 2, 10, false, false, "float32");
     }
 
     /** The fields that must match for a checkpoint to be resumed, as JSON. */
@@ -81,6 +86,7 @@ public record TrainConfig(Path model, Path data, Path out, boolean lora, int lor
         o.put("packing", packing);
         o.put("seed", seed);
         o.put("deterministic", deterministic);
+        o.put("dtype", dtype);
         return o;
     }
 }

@@ -91,7 +91,7 @@ public final class Trainer {
         listener.onMessage(stream.describe());
         String dataHash = stream.fingerprint();
 
-        try (Transformer model = Checkpoint.load(c.model(), Compute.CPU_FLOAT32)) {
+        try (Transformer model = Checkpoint.load(c.model(), Compute.CPU_FLOAT32.withDtype(Compute.parseDtype(c.dtype())))) {
             LoraAdapter.Config loraConfig = null;
             Map<String, NDArray> params;
             if (c.lora()) {

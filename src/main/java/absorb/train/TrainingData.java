@@ -200,7 +200,7 @@ public final class TrainingData {
                 throw new AbsorbException(field + " has an entry without a role and a content");
             }
             Map<String, Object> message = new LinkedHashMap<>();
-            m.fields().forEachRemaining(f -> message.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class)));
+            m.properties().forEach(f -> message.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class)));
             out.add(message);
         }
         return out;

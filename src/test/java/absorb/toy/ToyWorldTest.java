@@ -42,7 +42,7 @@ class ToyWorldTest {
 
     @Test
     void calendarSequencesFollowTheWeek() {
-        ToyWorld w = new ToyWorld(new ToyWorld.Settings(30, 1.0, false));
+        ToyWorld w = new ToyWorld(new ToyWorld.Settings(30, 1.0, 0.0, false));
         List<String> s = w.sequence(5);
         for (int t = 1; t < s.size(); t++) {
             assertEquals(Words.DAYS.get((Words.DAYS.indexOf(s.get(t - 1)) + 1) % 7), s.get(t));

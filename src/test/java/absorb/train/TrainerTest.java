@@ -39,7 +39,7 @@ class TrainerTest {
 
     private static TrainConfig config(Path model, Path data, Path out, boolean lora, int steps, double lr, boolean resume) {
         return new TrainConfig(model, data, out, lora, 4, 8, lora ? 0.1 : 0.0, absorb.model.LoraAdapter.TARGETS, 1, steps,
-                lr, "cosine", 2, 0.01, 0.9, 0.999, 1e-8, 1.0, 4, 2, 64, false, false, 7, 3, 2, 1, resume, true);
+                lr, "cosine", 2, 0.01, 0.9, 0.999, 1e-8, 1.0, 4, 2, 64, false, false, 7, 3, 2, 1, resume, true, "float32");
     }
 
     private static final Trainer.Listener QUIET = m -> { };
@@ -79,7 +79,7 @@ class TrainerTest {
         assertTrue(messages.stream().anyMatch(m -> m.contains("were cut")), messages.toString());
         TrainConfig strict = config(LLAMA, d, tmp.resolve("o2"), false, 1, 1e-3, false);
         TrainConfig reject = new TrainConfig(strict.model(), strict.data(), strict.out(), false, 4, 8, 0, strict.loraTargets(),
-                1, 1, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, true, false, 7, 3, 2, 1, false, false);
+                1, 1, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, true, false, 7, 3, 2, 1, false, false, "float32");
         AbsorbException e = assertThrows(AbsorbException.class, () -> Trainer.run(reject, QUIET));
         assertTrue(e.getMessage().contains("longer than --max-length 64"), e.getMessage());
     }
@@ -137,6 +137,27 @@ class TrainerTest {
             for (int t = 0; t < e.ids().length; t++) if (e.target()[t]) ids.add(e.ids()[t]);
             assertEquals(" 7<|eot_id|>", tok.decode(ids.stream().mapToLong(Long::longValue).toArray(), false));
         }
+    }
+
+    /** LoRA over a bfloat16 base: the loss starts where float32's does (to bf16 precision) and falls alike. */
+    @Test
+    void bf16LoraTracksFloat32() throws IOException {
+        Path d = textData(24);
+        List<Trainer.StepMetrics> f32 = new ArrayList<>(), bf16 = new ArrayList<>();
+        Trainer.run(lora(d, tmp.resolve("f32"), "float32"), m -> f32.add(m));
+        Trainer.run(lora(d, tmp.resolve("bf16"), "bf16"), m -> bf16.add(m));
+        assertEquals(f32.get(0).loss(), bf16.get(0).loss(), 0.02 * f32.get(0).loss());
+        assertTrue(bf16.get(bf16.size() - 1).loss() < bf16.get(0).loss() - 0.1, "the bf16 run learns");
+        assertEquals(f32.get(f32.size() - 1).loss(), bf16.get(bf16.size() - 1).loss(), 0.05 * f32.get(0).loss());
+        AbsorbException e = assertThrows(AbsorbException.class, () -> new TrainConfig(LLAMA, d, tmp, false, 4, 8, 0,
+                absorb.model.LoraAdapter.TARGETS, 1, 2, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, false,
+                false, 7, 3, 2, 1, false, false, "bf16"));
+        assertTrue(e.getMessage().contains("LoRA adapters only"), e.getMessage());
+    }
+
+    private static TrainConfig lora(Path data, Path out, String dtype) {
+        return new TrainConfig(LLAMA, data, out, true, 4, 8, 0.0, absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant",
+                0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false, false, 3, 0, 2, 1, false, false, dtype);
     }
 
     /**
