@@ -2,7 +2,7 @@ package absorb.analysis;
 
 import org.apache.commons.math3.distribution.TDistribution;
 
-/** Curve fits used by the graph study: a broken line (the onset of a rise) and a power law. */
+/** Curve fits used by the graph study: a sigmoid and a broken line (the shape of a rise) and a power law. */
 public final class Fits {
     private Fits() {}
 
@@ -33,6 +33,51 @@ public final class Fits {
                 sse += r * r;
             }
             if (best == null || sse < best.sse()) best = new BrokenLine(x0, coef[0], coef[1], coef[2], sse);
+        }
+        return best;
+    }
+
+    /**
+     * y = lo + (hi - lo) / (1 + exp(-(x - x0) / w)), least squares: x0 and w searched over a grid (x0 across the
+     * data's range, w from a fortieth of it to all of it on a log scale), lo and hi solved exactly for each.
+     *
+     * @param x0 the midpoint of the rise
+     */
+    public record Sigmoid(double x0, double width, double lo, double hi, double sse) {}
+
+    public static Sigmoid sigmoid(double[] x, double[] y) {
+        int n = x.length;
+        if (n < 4) throw new IllegalArgumentException("need at least 4 points for a sigmoid fit");
+        double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
+        for (double v : x) {
+            xmin = Math.min(xmin, v);
+            xmax = Math.max(xmax, v);
+        }
+        double span = Math.max(xmax - xmin, 1e-12);
+        Sigmoid best = null;
+        for (int i = 0; i <= 200; i++) {
+            double x0 = xmin + span * i / 200;
+            for (int j = 0; j <= 40; j++) {
+                double w = span / 40 * Math.pow(40, j / 40.0);
+                double[][] design = new double[n][2];
+                for (int k = 0; k < n; k++) {
+                    double s = 1 / (1 + Math.exp(-(x[k] - x0) / w));
+                    design[k][0] = 1 - s;
+                    design[k][1] = s;
+                }
+                double[] c;
+                try {
+                    c = leastSquares(design, y);
+                } catch (RuntimeException singular) {
+                    continue;
+                }
+                double sse = 0;
+                for (int k = 0; k < n; k++) {
+                    double r = y[k] - (c[0] * design[k][0] + c[1] * design[k][1]);
+                    sse += r * r;
+                }
+                if (best == null || sse < best.sse()) best = new Sigmoid(x0, w, c[0], c[1], sse);
+            }
         }
         return best;
     }

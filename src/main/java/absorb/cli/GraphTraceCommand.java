@@ -186,8 +186,8 @@ final class GraphTraceCommand implements Callable<Integer> {
                 "p(valid next word)", curves, true);
         Charts.write(accChart, dir.resolve("accuracy_by_size"), true);
         report.section("Critical context across graph sizes");
-        report.paragraph(describe(s) + ". Each graph's t* is the break of a two-piece linear fit of its accuracy against"
-                + " log position.");
+        report.paragraph(describe(s) + ". Each graph's t* is the midpoint of a sigmoid fitted to its accuracy against"
+                + " log position (where the rise is half done).");
         List<List<String>> rows = new ArrayList<>();
         for (int i = 0; i < xs.length; i++) {
             rows.add(List.of(s.runs().get(i).graph().name(), String.valueOf((int) xs[i]),

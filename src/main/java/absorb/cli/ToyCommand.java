@@ -34,6 +34,15 @@ final class ToyCommand implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed (default 0).")
         long seed;
 
+        @Option(names = "--lr", paramLabel = "LR", description = "Override the preset's peak learning rate.")
+        Double lr;
+
+        @Option(names = "--warmup", paramLabel = "N", description = "Override the preset's warm-up steps.")
+        Integer warmup;
+
+        @Option(names = "--from", paramLabel = "DIR", description = "Continue from this model (a further phase) instead of random weights.")
+        Path from;
+
         @Option(names = "--eval-every", defaultValue = "250", paramLabel = "N",
                 description = "Steps between in-context evaluations on a fresh 4x4 grid (0: never).")
         int evalEvery;
@@ -59,7 +68,8 @@ final class ToyCommand implements Callable<Integer> {
                 if (steps < 1) throw new AbsorbException("--steps must be at least 1, not " + steps + ".");
                 s = s.withSteps(steps);
             }
-            Trainer.Result r = ToyPretrain.run(s, seed, out, resume, evalEvery, new FinetuneCommand.Progress(50));
+            if (lr != null || warmup != null) s = s.withLr(lr != null ? lr : s.lr(), warmup != null ? warmup : s.warmup());
+            Trainer.Result r = ToyPretrain.run(s, seed, from, out, resume, evalEvery, new FinetuneCommand.Progress(50));
             if (!r.interrupted()) System.err.printf("done: %d steps, final loss %.4f; model written to %s%n", r.steps(), r.finalLoss(), out);
             return r.interrupted() ? 130 : 0;
         }

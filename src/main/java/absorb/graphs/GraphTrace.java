@@ -43,12 +43,15 @@ public final class GraphTrace {
             CriticalContext critical, List<Integer> snapshotPositions) {}
 
     /**
-     * The transition point of accuracy against log context: the break of a two-piece linear fit
-     * (y = a + b x + c max(0, x - x0), x = ln t), t* = e^x0.
+     * The transition of accuracy against log context. t* is the midpoint of a sigmoid fitted to accuracy against
+     * ln(position); the break of a two-piece linear fit is reported beside it ({@code tBreak}). The broken line marks
+     * where a flat start ends, which a model that starts learning at once does not have; the sigmoid's midpoint is
+     * where the rise is half done, defined for either shape.
      */
-    public record CriticalContext(String method, double tStar, double slopeBefore, double slopeAfter, String measure) {
-        public static final String METHOD = "break of a two-piece linear least-squares fit of accuracy (full-vocabulary"
-                + " variant) against ln(position); t* = exp(break)";
+    public record CriticalContext(String method, double tStar, double accuracyBefore, double accuracyAfter,
+            double tBreak, String measure) {
+        public static final String METHOD = "midpoint of a least-squares sigmoid fit of accuracy (full-vocabulary"
+                + " variant) against ln(position): accuracy = lo + (hi - lo) / (1 + exp(-(ln t - ln t*) / w))";
     }
 
     private GraphTrace() {}
@@ -117,12 +120,15 @@ public final class GraphTrace {
                 recorder.measures(), spectral, Spectral.eigenvalues(graph.size(), graph.edges()), critical, snapshots);
     }
 
-    /** Log-spaced positions over the sequence (all of them when there are few), scoring word tokens only. */
+    /**
+     * About {@code points} positions from the first word to the last token, evenly spaced in log(position + 1)
+     * (repeats at the small end merge, so there can be fewer); the last token is always included.
+     */
     static int[] grid(int first, int length, int points, boolean pairs) {
         TreeSet<Integer> out = new TreeSet<>();
         double lo = Math.log(first + 1), hi = Math.log(length);
-        for (int i = 0; i < points * 4 && out.size() < points; i++) {
-            int p = (int) Math.round(Math.exp(lo + (hi - lo) * i / (points * 4 - 1))) - 1;
+        for (int i = 0; i < points; i++) {
+            int p = (int) Math.round(Math.exp(lo + (hi - lo) * i / (points - 1))) - 1;
             p = Math.max(first, Math.min(length - 1, p));
             if (pairs && (p - first) % 2 == 1) p = Math.max(first, p - 1);
             out.add(p);
@@ -202,8 +208,10 @@ public final class GraphTrace {
         int n = positions.length;
         double[] x = new double[n];
         for (int i = 0; i < n; i++) x[i] = Math.log(positions[i]);
-        Fits.BrokenLine fit = Fits.brokenLine(x, accuracy);
-        return new CriticalContext(CriticalContext.METHOD, Math.exp(fit.x0()), fit.b(), fit.b() + fit.c(), "accuracy.full_vocab");
+        Fits.Sigmoid s = Fits.sigmoid(x, accuracy);
+        Fits.BrokenLine b = Fits.brokenLine(x, accuracy);
+        return new CriticalContext(CriticalContext.METHOD, Math.exp(s.x0()), s.lo(), s.hi(), Math.exp(b.x0()),
+                "accuracy.full_vocab");
     }
 
     private static int[][] readNodes(Path file, int offset) {

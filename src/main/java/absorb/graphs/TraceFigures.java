@@ -100,7 +100,7 @@ public final class TraceFigures {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%s with %d words, %d sequences of %d tokens. Rule-following accuracy (whole"
                         + " vocabulary) goes from %.2f at position %d to %.2f at position %d (graph words only: %.2f to %.2f;"
-                        + " chance %.2f). The critical context (break of a two-piece linear fit against log position) is"
+                        + " chance %.2f). The critical context (midpoint of a sigmoid fitted against log position) is"
                         + " t* = %s. ",
                 r.graph().name(), r.words().size(), r.tokenIds().length, r.tokenIds()[0].length, r.accuracyFull()[0],
                 r.positions()[0], r.accuracyFull()[n - 1], r.positions()[n - 1], r.accuracyGraph()[0],

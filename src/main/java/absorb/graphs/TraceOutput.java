@@ -85,8 +85,9 @@ public final class TraceOutput {
         crit.put("method", r.critical().method());
         crit.put("measure", r.critical().measure());
         crit.put("t_star", r.critical().tStar());
-        crit.put("slope_before", r.critical().slopeBefore());
-        crit.put("slope_after", r.critical().slopeAfter());
+        crit.put("accuracy_before", r.critical().accuracyBefore());
+        crit.put("accuracy_after", r.critical().accuracyAfter());
+        crit.put("t_break_two_piece_linear", r.critical().tBreak());
         return o;
     }
 

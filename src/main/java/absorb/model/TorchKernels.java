@@ -328,7 +328,9 @@ public final class TorchKernels {
                 else if (a instanceof Integer n) in[i] = IValue.from(n.longValue());
                 else in[i] = IValue.from(((Number) a).doubleValue());
             }
-            if (!JniUtils.isGradMode()) return IValueUtils.runMethod(module(), method, in);
+            // Inference mode is faster, but its tensors can never enter autograd later: casts stay out of it, since
+            // weights cast at load time are trained against (LoRA over a bfloat16 base).
+            if (!JniUtils.isGradMode() && !method.startsWith("to_")) return IValueUtils.runMethod(module(), method, in);
             long[] handles = new long[in.length];
             for (int i = 0; i < in.length; i++) handles[i] = in[i].getHandle();
             try {

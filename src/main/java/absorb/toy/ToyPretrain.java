@@ -16,7 +16,9 @@ import absorb.train.TrainConfig;
 import absorb.train.Trainer;
 import absorb.train.TrainingData;
 import absorb.train.TrainingStream;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -54,15 +56,26 @@ public final class ToyPretrain {
         public Size withSteps(int n) {
             return new Size(name, layers, hidden, heads, intermediate, length, batch, n, lr, warmup);
         }
+
+        public Size withLr(double rate, int warm) {
+            return new Size(name, layers, hidden, heads, intermediate, length, batch, steps, rate, warm);
+        }
     }
 
     private ToyPretrain() {}
 
-    /** Trains {@code size} with {@code seed} into {@code out}; {@code log} receives progress lines. */
-    public static Trainer.Result run(Size size, long seed, Path out, boolean resume, int evalEvery, Trainer.Listener log) {
+    /**
+     * Trains {@code size} with {@code seed} into {@code out}, from random weights or, when {@code from} is given,
+     * from that model (a further phase of training); {@code log} receives progress lines.
+     */
+    public static Trainer.Result run(Size size, long seed, Path from, Path out, boolean resume, int evalEvery,
+            Trainer.Listener log) {
         ToyWorld world = new ToyWorld(ToyWorld.Settings.defaults(size.length()));
         Path init = out.resolve(".init");
-        if (!resume || !Files.isDirectory(init)) writeInitialModel(size, world, seed, init);
+        if (!resume || !Files.isDirectory(init)) {
+            if (from != null) copyModel(from, init);
+            else writeInitialModel(size, world, seed, init);
+        }
         TrainConfig config = new TrainConfig(init, null, out, false, 16, 32, 0, absorb.model.LoraAdapter.TARGETS, 1,
                 size.steps(), size.lr(), "cosine", size.warmup(), 0.01, 0.9, 0.95, 1e-8, 1.0, size.batch(), 1,
                 size.length() + 1, false, false, seed, 500, 2, 50, resume, false, "float32");
@@ -85,6 +98,18 @@ public final class ToyPretrain {
             deleteTree(out.resolve("checkpoints"));
             deleteTree(init);
             ObjectNode toy = new ObjectMapper().createObjectNode();
+            ArrayNode phases = toy.putArray("earlier_phases");
+            if (from != null && Files.isRegularFile(from.resolve("toy_config.json"))) {
+                try {
+                    JsonNode earlier = new ObjectMapper().readTree(from.resolve("toy_config.json").toFile());
+                    earlier.path("earlier_phases").forEach(phases::add);
+                    ObjectNode last = earlier.deepCopy();
+                    last.remove("earlier_phases");
+                    phases.add(last);
+                } catch (IOException e) {
+                    throw new AbsorbException("Cannot read " + from.resolve("toy_config.json") + ": " + e.getMessage() + ".");
+                }
+            }
             toy.put("world", "graphs");
             toy.put("size", size.name());
             toy.put("seed", seed);
@@ -95,7 +120,9 @@ public final class ToyPretrain {
             toy.put("warmup", size.warmup());
             toy.put("schedule", "cosine");
             toy.put("command", "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
-                    + (size.steps() != Size.of(size.name()).steps() ? " --steps " + size.steps() : "") + " --out " + out);
+                    + (size.steps() != Size.of(size.name()).steps() ? " --steps " + size.steps() : "")
+                    + (size.lr() != Size.of(size.name()).lr() ? " --lr " + size.lr() : "")
+                    + (from != null ? " --from PREVIOUS_PHASE" : "") + " --out " + out);
             AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
         }
         return r;
@@ -134,6 +161,21 @@ public final class ToyPretrain {
                         (long) size.steps() * size.batch() * size.length());
             }
         };
+    }
+
+    /** The model files of an earlier phase, to continue from. */
+    private static void copyModel(Path from, Path to) {
+        if (!Files.isRegularFile(from.resolve("model.safetensors"))) {
+            throw new AbsorbException("--from " + from + " is not a model folder (no model.safetensors).");
+        }
+        try {
+            Files.createDirectories(to);
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+                Files.copy(from.resolve(f), to.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot copy the model in " + from + ": " + e.getMessage() + ".");
+        }
     }
 
     /** config.json (Llama), random weights (normal, std 0.02) and the word-level tokenizer. */

@@ -14,18 +14,10 @@ import java.util.SplittableRandom;
  * in their natural order, which gives the model a prior for them.
  */
 public final class ToyWorld {
-    /** Extra everyday words, so that graphs draw their words from a larger pool than the study's 30. */
-    public static final List<String> EXTRA = List.of("cat", "lamp", "star", "moon", "rain", "snow", "wind", "leaf", "rose",
-            "fish", "bread", "chair", "door", "road", "hill", "lake", "river", "stone", "glass", "clock", "bell", "coin",
-            "ring", "salt", "corn", "rice", "bean", "nut", "cake", "soup", "shirt", "hat", "coat", "bag", "pen", "ink",
-            "desk", "bed", "wall", "roof", "gate", "bridge", "tower", "ship", "train", "bike", "horse", "cow", "sheep",
-            "goat", "frog", "bee", "ant", "owl", "wolf", "bear", "lion", "fox", "duck", "swan");
-
-    /** Words in the world's vocabulary: the study's 30, the days, and the extras. */
+    /** Words in the world's vocabulary: the study's 30 and the days of the week. */
     public static List<String> vocabulary() {
         List<String> v = new ArrayList<>(Words.DEFAULT);
         v.addAll(Words.DAYS);
-        v.addAll(EXTRA);
         return v;
     }
 
@@ -38,7 +30,7 @@ public final class ToyWorld {
      */
     public record Settings(int length, double calendarShare, double copyShare, boolean backtrack) {
         public static Settings defaults(int length) {
-            return new Settings(length, 0.05, 0.15, false);
+            return new Settings(length, 0.05, 0.0, false);
         }
     }
 

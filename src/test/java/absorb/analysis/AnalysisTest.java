@@ -134,4 +134,25 @@ class AnalysisTest {
         assertEquals(0.4, b.c(), 1e-9);
         assertEquals(0.0, b.sse(), 1e-18);
     }
+
+    @Test
+    void sigmoidRecoversAKnownRise() {
+        // x spans [0, 4]; x0 = 1.6 and w = 0.1 * sqrt(40) lie on the search grid, so the fit is exact.
+        int n = 30;
+        double[] x = new double[n], y = new double[n];
+        double w = 0.1 * Math.sqrt(40);
+        for (int i = 0; i < n; i++) {
+            x[i] = 4.0 * i / (n - 1);
+            y[i] = 0.1 + 0.8 / (1 + Math.exp(-(x[i] - 1.6) / w));
+        }
+        Fits.Sigmoid s = Fits.sigmoid(x, y);
+        assertEquals(1.6, s.x0(), 1e-9);
+        assertEquals(w, s.width(), 1e-9);
+        assertEquals(0.1, s.lo(), 1e-9);
+        assertEquals(0.9, s.hi(), 1e-9);
+        assertEquals(0.0, s.sse(), 1e-18);
+        // Off the grid, the midpoint is still found to within the grid's step (span / 200).
+        for (int i = 0; i < n; i++) y[i] = 0.2 + 0.7 / (1 + Math.exp(-(x[i] - 2.913) / 0.37));
+        assertEquals(2.913, Fits.sigmoid(x, y).x0(), 0.03);
+    }
 }
