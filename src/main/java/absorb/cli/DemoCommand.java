@@ -118,6 +118,13 @@ final class DemoCommand implements Callable<Integer> {
             list.add(claim(claims, "graphs.conflict.context_ring_later", v[2] - v[3], "> 0", v[2] - v[3] > 0,
                     "R^2 of PC3-4 with the in-context ring (" + f(v[2]) + ") minus with the weekly circle (" + f(v[3])
                             + ") at " + c.hook()));
+            ObjectNode readings = summary.putObject("readings");
+            if (s.reachFit() != null) {
+                readings.put("graphs.power_law_reach.r2", s.reachFit().r2());
+                readings.put("graphs.power_law_reach.exponent", s.reachFit().b());
+            }
+            readings.put("graphs.power_law_reach.method", GraphTraceCommand.describeReach(s));
+            log(GraphTraceCommand.describeReach(s));
             report.section("Summary: what the demo shows");
             for (Object[] row : list) report.verdict((String) row[0], (Boolean) row[1]);
             summary.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);

@@ -1,5 +1,6 @@
 package absorb.cli;
 
+import absorb.analysis.Fits;
 import absorb.graphs.Experiments;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
@@ -141,8 +142,34 @@ final class GraphTraceCommand implements Callable<Integer> {
     }
 
     static String describe(Experiments.Sweep s) {
-        return String.format(Locale.ROOT, "power law t* = %.3g n^%.2f over %d sizes (95%% CI of the exponent %.2f to %.2f),"
-                + " R^2 = %.3f", s.fit().a(), s.fit().b(), s.fit().points(), s.fit().ciLow(), s.fit().ciHigh(), s.fit().r2());
+        return describe("t*", s.fit());
+    }
+
+    static String describe(String what, Fits.PowerLaw f) {
+        return String.format(Locale.ROOT, "power law %s = %.3g n^%.2f over %d sizes (95%% CI of the exponent %.2f to %.2f),"
+                + " R^2 = %.3f", what, f.a(), f.b(), f.points(), f.ciLow(), f.ciHigh(), f.r2());
+    }
+
+    /** The second reading of the sweep, in words. */
+    static String describeReach(Experiments.Sweep s) {
+        String level = String.valueOf(GraphTrace.CriticalContext.REACH);
+        String head = "A second reading, for accuracy that rises in two stages (a quick rise that predicting words already"
+                + " seen in the context explains, then the rise to following the graph's rule): t_reach, the first"
+                + " measured position from which accuracy stays at or above " + level + ". ";
+        if (s.reachFit() == null) return head + "Fewer than three graphs reach " + level + ", so no power law is fitted.";
+        return head + "Its " + describe("t_reach", s.reachFit()) + ". This reading is reported beside t*; the claims use t*.";
+    }
+
+    private static ObjectNode putFit(ObjectNode o, String name, Fits.PowerLaw f, String method) {
+        ObjectNode fit = o.putObject(name);
+        fit.put("a", f.a());
+        fit.put("exponent", f.b());
+        fit.put("exponent_ci95_low", f.ciLow());
+        fit.put("exponent_ci95_high", f.ciHigh());
+        fit.put("r2", f.r2());
+        fit.put("points", f.points());
+        fit.put("method", method);
+        return fit;
     }
 
     /** Each size's run in a subfolder, sweep.json, the fit figure, and the report sections. */
@@ -157,29 +184,40 @@ final class GraphTraceCommand implements Callable<Integer> {
             e.put("graph", r.graph().name());
             e.put("nodes", r.graph().size());
             e.put("t_star", r.critical().tStar());
+            e.put("t_reach", r.critical().tReach());
             e.put("folder", name);
             double[] pos = new double[r.positions().length];
             for (int i = 0; i < pos.length; i++) pos[i] = r.positions()[i];
             curves.add(new Charts.Series(r.graph().name(), pos, r.accuracyFull()));
         }
-        ObjectNode fit = o.putObject("power_law");
-        fit.put("a", s.fit().a());
-        fit.put("exponent", s.fit().b());
-        fit.put("exponent_ci95_low", s.fit().ciLow());
-        fit.put("exponent_ci95_high", s.fit().ciHigh());
-        fit.put("r2", s.fit().r2());
-        fit.put("points", s.fit().points());
-        fit.put("method", "ordinary least squares of ln t* on ln n; 95% interval from the t distribution with n - 2"
-                + " degrees of freedom; t* per graph: " + GraphTrace.CriticalContext.METHOD);
+        String ols = "ordinary least squares of ln t on ln n; 95% interval from the t distribution with n - 2"
+                + " degrees of freedom; ";
+        putFit(o, "power_law", s.fit(), ols + "t* per graph: " + GraphTrace.CriticalContext.METHOD);
+        if (s.reachFit() != null) {
+            putFit(o, "power_law_reach", s.reachFit(), ols + "t_reach per graph: the first measured position from which"
+                    + " full-vocabulary accuracy stays at or above " + GraphTrace.CriticalContext.REACH
+                    + " (graphs that never reach it are left out)");
+        }
         AtomicFile.writeJson(dir.resolve("sweep.json"), o, true);
         double[] xs = s.sizes(), fx = new double[2], fy = new double[2];
         double lo = java.util.Arrays.stream(xs).min().orElse(1), hi = java.util.Arrays.stream(xs).max().orElse(2);
         fx[0] = lo;
         fx[1] = hi;
         for (int i = 0; i < 2; i++) fy[i] = s.fit().a() * Math.pow(fx[i], s.fit().b());
+        List<Charts.Series> fitSeries = new ArrayList<>(List.of(new Charts.Series("measured t*", xs, s.tStars()),
+                new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f", s.fit().a(), s.fit().b()), fx, fy)));
+        if (s.reachFit() != null) {
+            List<double[]> reached = new ArrayList<>();
+            for (int i = 0; i < xs.length; i++) if (!Double.isNaN(s.tReach()[i])) reached.add(new double[] {xs[i], s.tReach()[i]});
+            double[] ry = new double[2];
+            for (int i = 0; i < 2; i++) ry[i] = s.reachFit().a() * Math.pow(fx[i], s.reachFit().b());
+            fitSeries.add(new Charts.Series("measured t_reach", reached.stream().mapToDouble(p -> p[0]).toArray(),
+                    reached.stream().mapToDouble(p -> p[1]).toArray()));
+            fitSeries.add(new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f (t_reach)", s.reachFit().a(),
+                    s.reachFit().b()), fx, ry));
+        }
         org.knowm.xchart.XYChart fitChart = Charts.lines("Critical context against graph size", "nodes n (log)",
-                "critical context t* (log)", List.of(new Charts.Series("measured t*", xs, s.tStars()),
-                        new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f", s.fit().a(), s.fit().b()), fx, fy)), true);
+                "critical context (log)", fitSeries, true);
         fitChart.getStyler().setYAxisLogarithmic(true);
         Charts.write(fitChart, dir.resolve("power_law"), true);
         org.knowm.xchart.XYChart accChart = Charts.lines("Accuracy against context, by graph", "context position (log)",
@@ -188,14 +226,17 @@ final class GraphTraceCommand implements Callable<Integer> {
         report.section("Critical context across graph sizes");
         report.paragraph(describe(s) + ". Each graph's t* is the midpoint of a sigmoid fitted to its accuracy against"
                 + " log position (where the rise is half done).");
+        report.paragraph(describeReach(s));
         List<List<String>> rows = new ArrayList<>();
         for (int i = 0; i < xs.length; i++) {
             rows.add(List.of(s.runs().get(i).graph().name(), String.valueOf((int) xs[i]),
                     String.format(Locale.ROOT, "%.1f", s.tStars()[i]),
+                    Double.isNaN(s.tReach()[i]) ? "not reached" : String.valueOf((int) s.tReach()[i]),
                     String.format(Locale.ROOT, "%.2f", last(s.runs().get(i).accuracyFull()))));
         }
-        report.table(List.of("graph", "nodes", "t*", "final accuracy"), rows);
-        report.figure(Charts.png(fitChart), "Critical context t* against the number of nodes, with the power-law fit.");
+        report.table(List.of("graph", "nodes", "t*", "t_reach", "final accuracy"), rows);
+        report.figure(Charts.png(fitChart), "Critical context t* (and t_reach) against the number of nodes, with the"
+                + " power-law fits.");
         report.figure(Charts.png(accChart), "Accuracy (whole vocabulary) against context for each graph size.");
     }
 

@@ -16,20 +16,30 @@ import java.util.function.Consumer;
 public final class Experiments {
     private Experiments() {}
 
-    /** Runs of several graphs and the power law t* = a n^b fitted to their critical contexts. */
-    public record Sweep(List<GraphTrace.Result> runs, double[] sizes, double[] tStars, Fits.PowerLaw fit) {}
+    /**
+     * Runs of several graphs and the power law t* = a n^b fitted to their critical contexts; beside it, the same fit
+     * to the second reading t_reach (see {@link GraphTrace.CriticalContext}), null unless at least three graphs
+     * reach the level.
+     */
+    public record Sweep(List<GraphTrace.Result> runs, double[] sizes, double[] tStars, Fits.PowerLaw fit,
+            double[] tReach, Fits.PowerLaw reachFit) {}
 
     public static Sweep sweep(TraceConfig base, List<String> graphs, LanguageModel lm, Consumer<String> progress) {
         if (graphs.size() < 3) throw new AbsorbException("--graphs needs at least three graphs for a power-law fit.");
         List<GraphTrace.Result> runs = new ArrayList<>();
-        double[] n = new double[graphs.size()], t = new double[graphs.size()];
+        double[] n = new double[graphs.size()], t = new double[graphs.size()], reach = new double[graphs.size()];
         for (int i = 0; i < graphs.size(); i++) {
             GraphTrace.Result r = GraphTrace.run(base.withGraph(graphs.get(i)), lm, progress);
             runs.add(r);
             n[i] = r.graph().size();
             t[i] = r.critical().tStar();
+            reach[i] = r.critical().tReach();
         }
-        return new Sweep(runs, n, t, Fits.powerLaw(n, t));
+        List<double[]> reached = new ArrayList<>();
+        for (int i = 0; i < n.length; i++) if (!Double.isNaN(reach[i])) reached.add(new double[] {n[i], reach[i]});
+        Fits.PowerLaw reachFit = reached.size() < 3 ? null : Fits.powerLaw(
+                reached.stream().mapToDouble(p -> p[0]).toArray(), reached.stream().mapToDouble(p -> p[1]).toArray());
+        return new Sweep(runs, n, t, Fits.powerLaw(n, t), reach, reachFit);
     }
 
     /**

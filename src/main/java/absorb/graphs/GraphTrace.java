@@ -46,10 +46,14 @@ public final class GraphTrace {
      * The transition of accuracy against log context. t* is the midpoint of a sigmoid fitted to accuracy against
      * ln(position); the break of a two-piece linear fit is reported beside it ({@code tBreak}). The broken line marks
      * where a flat start ends, which a model that starts learning at once does not have; the sigmoid's midpoint is
-     * where the rise is half done, defined for either shape.
+     * where the rise is half done, defined for either shape. {@code tReach} is a second reading, for curves that rise
+     * in two stages: the first measured position from which accuracy stays at or above {@link #REACH} (NaN if it
+     * never does).
      */
     public record CriticalContext(String method, double tStar, double accuracyBefore, double accuracyAfter,
-            double tBreak, String measure) {
+            double tBreak, double tReach, String measure) {
+        public static final double REACH = 0.9;
+
         public static final String METHOD = "midpoint of a least-squares sigmoid fit of accuracy (full-vocabulary"
                 + " variant) against ln(position): accuracy = lo + (hi - lo) / (1 + exp(-(ln t - ln t*) / w))";
     }
@@ -211,7 +215,14 @@ public final class GraphTrace {
         Fits.Sigmoid s = Fits.sigmoid(x, accuracy);
         Fits.BrokenLine b = Fits.brokenLine(x, accuracy);
         return new CriticalContext(CriticalContext.METHOD, Math.exp(s.x0()), s.lo(), s.hi(), Math.exp(b.x0()),
-                "accuracy.full_vocab");
+                reach(positions, accuracy, CriticalContext.REACH), "accuracy.full_vocab");
+    }
+
+    /** The first position from which accuracy stays at or above {@code level} to the end; NaN if none. */
+    static double reach(int[] positions, double[] accuracy, double level) {
+        double at = Double.NaN;
+        for (int i = positions.length - 1; i >= 0 && accuracy[i] >= level; i--) at = positions[i];
+        return at;
     }
 
     private static int[][] readNodes(Path file, int offset) {

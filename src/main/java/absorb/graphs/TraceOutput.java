@@ -88,6 +88,7 @@ public final class TraceOutput {
         crit.put("accuracy_before", r.critical().accuracyBefore());
         crit.put("accuracy_after", r.critical().accuracyAfter());
         crit.put("t_break_two_piece_linear", r.critical().tBreak());
+        crit.put("t_reach_" + GraphTrace.CriticalContext.REACH, r.critical().tReach());
         return o;
     }
 

@@ -92,4 +92,12 @@ class GraphTest {
         int[] pairs = GraphTrace.grid(1, 41, 10, true);
         for (int x : pairs) assertEquals(1, (x - 1) % 2 == 0 ? 1 : 0, "pair positions score the first word of a pair");
     }
+
+    @Test
+    void reachIsWhereAccuracyStaysAboveTheLevel() {
+        int[] p = {1, 2, 4, 8, 16, 32};
+        assertEquals(16.0, GraphTrace.reach(p, new double[] {0.1, 0.95, 0.5, 0.7, 0.91, 0.99}, 0.9));
+        assertEquals(1.0, GraphTrace.reach(p, new double[] {0.9, 0.9, 0.95, 0.97, 0.91, 0.99}, 0.9));
+        assertTrue(Double.isNaN(GraphTrace.reach(p, new double[] {0.1, 0.95, 0.96, 0.97, 0.98, 0.8}, 0.9)));
+    }
 }
