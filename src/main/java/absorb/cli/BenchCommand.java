@@ -7,6 +7,7 @@ import absorb.model.Generator;
 import absorb.model.KvCache;
 import absorb.model.ModelConfig;
 import absorb.model.Transformer;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -148,7 +149,10 @@ final class BenchCommand implements Callable<Integer> {
     private static double prefill(Transformer model, long[] ids, Transformer.Logits logits) {
         try (NDManager scope = model.compute().newManager(); KvCache cache = new KvCache(scope, model.layers(), 1)) {
             long t0 = System.nanoTime();
-            model.forward(scope, new long[][] {ids}, null, cache, null, logits).logits().toFloatArray();
+            NDArray out = model.forward(scope, new long[][] {ids}, null, cache, null, logits).logits();
+            // libtorch computes eagerly: the logits are ready here. Next-token logits are read, as a generation step
+            // would; all positions' logits stay a tensor, as they do in the reference.
+            if (logits == Transformer.Logits.LAST) out.toFloatArray();
             return (System.nanoTime() - t0) / 1e9;
         }
     }
