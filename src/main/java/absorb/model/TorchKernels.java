@@ -214,7 +214,9 @@ public final class TorchKernels {
                   p.mul_(1. - lr * weight_decay[i])
                   exp_avg[i].lerp_(g, 1. - beta1)
                   exp_avg_sq[i].mul_(beta2).addcmul_(g, g, value=1. - beta2)
-                  denom = torch.add(torch.div(torch.sqrt(exp_avg_sq[i]), bias_correction2_sqrt), eps)
+                  # the denominator is built in the gradient's memory (no longer needed): fresh temporaries of the
+                  # parameters' size would cost a page fault per 4 KiB on every step
+                  denom = g.copy_(exp_avg_sq[i]).sqrt_().div_(bias_correction2_sqrt).add_(eps)
                   p.addcdiv_(exp_avg[i], denom, value=-step_size)
                   g.zero_()
                 return total
