@@ -1,5 +1,6 @@
 package absorb.cli;
 
+import absorb.AbsorbException;
 import absorb.analysis.Fits;
 import absorb.graphs.Experiments;
 import absorb.graphs.GraphTrace;
@@ -32,7 +33,9 @@ final class GraphTraceCommand implements Callable<Integer> {
 
     /** Options every graph-tracing run takes. */
     static final class RunOptions {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
+        // --model and --out are checked in load(), not by the parser: the parser would ask the parent command for them
+        // when a subcommand (sweep, conflict) is run.
+        @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model folder (required).")
         Path model;
 
         @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter to apply.")
@@ -66,7 +69,7 @@ final class GraphTraceCommand implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed for walks and shuffling (0).")
         long seed;
 
-        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run folder.")
+        @Option(names = "--out", paramLabel = "DIR", description = "Run folder (required).")
         Path out;
 
         @Mixin
@@ -79,6 +82,9 @@ final class GraphTraceCommand implements Callable<Integer> {
         }
 
         LanguageModel load() {
+            if (model == null || out == null) {
+                throw new AbsorbException("graph-trace needs --model DIR and --out DIR (also after sweep or conflict).");
+            }
             return LanguageModel.load(model, adapter, compute.compute());
         }
     }
