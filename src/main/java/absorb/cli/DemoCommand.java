@@ -161,11 +161,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     static Path bundledModel() {
-        String home = System.getenv("ABSORB_HOME");
-        Path p = home != null ? Path.of(home).resolve(BUNDLED) : Path.of(BUNDLED);
+        Path p = Home.resolve(Path.of(BUNDLED));
         if (!Files.isDirectory(p)) {
-            throw new AbsorbException("The bundled model " + p + " is missing; run ./absorb from absorb's folder, or"
-                    + " rebuild it with ./absorb toy pretrain --world graphs --out " + BUNDLED + ".");
+            throw new AbsorbException("The bundled model " + p + " is missing; run absorb through its ./absorb launcher,"
+                    + " or rebuild the model as docs/toy-worlds.md describes.");
         }
         return p;
     }

@@ -26,7 +26,7 @@ final class NewsValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path f = file != null ? file : NewsDataset.BUNDLED;
+        Path f = file != null ? file : Home.resolve(NewsDataset.BUNDLED);
         boolean full = benchmark != null ? benchmark : file == null;
         NewsValidator.Report r = NewsValidator.validate(f, full);
         for (String p : r.problems()) System.out.println("problem: " + p);

@@ -166,7 +166,8 @@ public final class Trainer {
         try {
             long t0 = System.nanoTime();
             long tokens = 0;
-            double loss = Double.NaN;
+            // a run resumed at its end trains no step: its final loss is the last one logged
+            double loss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).loss();
             int step = start;
             for (; step < totalSteps; step++) {
                 Engine.getEngine("PyTorch").setRandomSeed((int) (c.seed() * 1_000_003L + step));

@@ -155,6 +155,21 @@ class TrainerTest {
         assertTrue(e.getMessage().contains("LoRA adapters only"), e.getMessage());
     }
 
+    /** Resuming a run that already finished trains nothing and reports the loss it ended with. */
+    @Test
+    void resumingAFinishedRunKeepsItsFinalLoss() throws IOException {
+        Path d = textData(8);
+        Trainer.Result first = Trainer.run(lora(d, tmp.resolve("done"), "float32"), m -> { });
+        TrainConfig again = new TrainConfig(LLAMA, d, tmp.resolve("done"), true, 4, 8, 0.0,
+                absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant", 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false,
+                false, 3, 0, 2, 1, true, false, "float32");
+        List<Trainer.StepMetrics> steps = new ArrayList<>();
+        Trainer.Result second = Trainer.run(again, steps::add);
+        assertTrue(steps.isEmpty(), "no step is trained again");
+        assertEquals(first.steps(), second.steps());
+        assertEquals(first.finalLoss(), second.finalLoss(), 1e-6);
+    }
+
     private static TrainConfig lora(Path data, Path out, String dtype) {
         return new TrainConfig(LLAMA, data, out, true, 4, 8, 0.0, absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant",
                 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false, false, 3, 0, 2, 1, false, false, dtype);
