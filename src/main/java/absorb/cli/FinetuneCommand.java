@@ -1,23 +1,47 @@
 package absorb.cli;
 
+import absorb.AbsorbException;
+import absorb.model.AtomicFile;
 import absorb.train.TrainConfig;
 import absorb.train.Trainer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fine-tune a model (all weights, or a LoRA adapter) on JSONL data; resumable, with checkpoints.")
 final class FinetuneCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base model folder.")
+    /** The options of the run that started an output folder, kept there so that --resume can repeat them. */
+    static final String SAVED_ARGS = "finetune_args.json";
+
+    @Spec
+    CommandSpec spec;
+
+    /** Set when the options were completed from {@link #SAVED_ARGS}. */
+    private boolean restored;
+
+    // --model and --data are required, except with --resume in a folder that holds a run (checked in call()).
+    @Option(names = "--model", paramLabel = "DIR", description = "Base model folder (required unless resuming).")
     Path model;
 
-    @Option(names = "--data", required = true, paramLabel = "FILE.jsonl",
-            description = "Training data: {\"text\"}, {\"messages\"} or {\"prompt\", \"completion\"} per line.")
+    @Option(names = "--data", paramLabel = "FILE.jsonl",
+            description = "Training data: {\"text\"}, {\"messages\"} or {\"prompt\", \"completion\"} per line (required"
+                    + " unless resuming).")
     Path data;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
@@ -93,7 +117,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "10", paramLabel = "N", description = "Steps between metric lines.")
     int logEvery;
 
-    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out.")
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out, with the options that started"
+            + " the run (options given now must agree with them).")
     boolean resume;
 
     @Option(names = "--deterministic", description = "One thread, fixed seeds: a resumed run ends exactly as an uninterrupted one.")
@@ -111,6 +136,10 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (resume && !restored && Files.isRegularFile(out.resolve(SAVED_ARGS))) return withSavedOptions().call();
+        if (model == null || data == null) {
+            throw new AbsorbException("finetune needs --model and --data (or --resume, with an --out where a run started).");
+        }
         boolean useLora = lora || loraRank != null || loraAlpha != null || loraDropout != null || loraTargets != null;
         int rank = loraRank != null ? loraRank : 16;
         if (betas.length != 2) throw new absorb.AbsorbException("--betas takes two numbers, such as 0.9,0.999.");
@@ -121,12 +150,65 @@ final class FinetuneCommand implements Callable<Integer> {
                 betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
                 keepCheckpoints, logEvery, resume, deterministic, dtype);
         absorb.model.Compute.setThreads(threads);
+        if (!resume && !hasCheckpoints()) saveOptions();
         Trainer.Result r = Trainer.run(config, new Progress(logEvery));
         if (!r.interrupted()) {
             System.err.printf(Locale.ROOT, "done: %d steps, final loss %.4f; %s written to %s%n", r.steps(), r.finalLoss(),
                     useLora ? "adapter" : "model", out);
         }
         return r.interrupted() ? 130 : 0;
+    }
+
+    /** This command with the saved options of the run in --out, overridden by the options given now. */
+    private FinetuneCommand withSavedOptions() {
+        Path file = out.resolve(SAVED_ARGS);
+        List<String> args = new ArrayList<>();
+        try {
+            for (JsonNode a : new ObjectMapper().readTree(file.toFile()).path("args")) args.add(a.asText());
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot read " + file + ": " + e.getMessage() + ".");
+        }
+        List<String> given = spec.commandLine().getParseResult().originalArgs(); // the command line from its start
+        args.addAll(given.subList(given.indexOf(spec.name()) + 1, given.size()));
+        FinetuneCommand merged = new FinetuneCommand();
+        try {
+            new CommandLine(merged).setOverwrittenOptionsAllowed(true).parseArgs(args.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new AbsorbException("The options saved in " + file + " do not parse: " + e.getMessage());
+        }
+        merged.restored = true;
+        return merged;
+    }
+
+    private boolean hasCheckpoints() {
+        try (var s = Files.list(out.resolve("checkpoints"))) {
+            return s.findAny().isPresent();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Writes the options given (paths made absolute) to {@link #SAVED_ARGS} in --out. */
+    private void saveOptions() {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        ArrayNode args = new ObjectMapper().createArrayNode();
+        for (OptionSpec o : spec.options()) {
+            String name = o.longestName();
+            if (!parsed.hasMatchedOption(o) || Set.of("--resume", "--verbose", "--out").contains(name)) continue;
+            args.add(name);
+            if (o.typeInfo().isBoolean()) continue;
+            Object v = o.getValue();
+            if (v instanceof Path p) args.add(p.toAbsolutePath().normalize().toString());
+            else if (v instanceof List<?> l) args.add(String.join(",", l.stream().map(String::valueOf).toList()));
+            else if (v instanceof double[] d) args.add(String.join(",", Arrays.stream(d).mapToObj(String::valueOf).toList()));
+            else args.add(String.valueOf(v));
+        }
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new AbsorbException("Output folder " + out + " cannot be created (" + e.getMessage() + ").");
+        }
+        AtomicFile.writeJson(out.resolve(SAVED_ARGS), new ObjectMapper().createObjectNode().set("args", args), true);
     }
 
     /** Training progress: a bar redrawn in place on a terminal, plain lines every --log-every steps otherwise. */
