@@ -45,7 +45,17 @@ public final class Fits {
      */
     public record Sigmoid(double x0, double width, double lo, double hi, double sse) {}
 
+    /** The sigmoid fit with unbounded asymptotes. */
     public static Sigmoid sigmoid(double[] x, double[] y) {
+        return sigmoid(x, y, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+    }
+
+    /**
+     * The sigmoid fit with both asymptotes held in [min, max] (for a probability, [0, 1]): without the bounds, a
+     * curve that rises in two stages can be fitted by a wide sigmoid whose asymptotes lie far outside the data's range,
+     * which puts its midpoint anywhere.
+     */
+    public static Sigmoid sigmoid(double[] x, double[] y, double min, double max) {
         int n = x.length;
         if (n < 4) throw new IllegalArgumentException("need at least 4 points for a sigmoid fit");
         double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
@@ -65,18 +75,55 @@ public final class Fits {
                     design[k][0] = 1 - s;
                     design[k][1] = s;
                 }
-                double[] c;
-                try {
-                    c = leastSquares(design, y);
-                } catch (RuntimeException singular) {
-                    continue;
-                }
+                double[] c = boxedLeastSquares2(design, y, min, max);
+                if (c == null) continue;
                 double sse = 0;
                 for (int k = 0; k < n; k++) {
                     double r = y[k] - (c[0] * design[k][0] + c[1] * design[k][1]);
                     sse += r * r;
                 }
                 if (best == null || sse < best.sse()) best = new Sigmoid(x0, w, c[0], c[1], sse);
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Least squares for two coefficients, each held in [min, max]. The objective is a convex quadratic, so when the
+     * free solution lies outside the box the constrained one lies on an edge: one coefficient at a bound and the other
+     * at its own clamped optimum. Null when the design is singular.
+     */
+    static double[] boxedLeastSquares2(double[][] design, double[] y, double min, double max) {
+        double[] free;
+        try {
+            free = leastSquares(design, y);
+        } catch (RuntimeException singular) {
+            return null;
+        }
+        if (free[0] >= min && free[0] <= max && free[1] >= min && free[1] <= max) return free;
+        double[] best = null;
+        double bestSse = Double.POSITIVE_INFINITY;
+        for (int fixed = 0; fixed < 2; fixed++) {
+            for (double bound : new double[] {min, max}) {
+                if (Double.isInfinite(bound)) continue;
+                int other = 1 - fixed;
+                double num = 0, den = 0;
+                for (int k = 0; k < y.length; k++) {
+                    num += design[k][other] * (y[k] - bound * design[k][fixed]);
+                    den += design[k][other] * design[k][other];
+                }
+                double[] c = new double[2];
+                c[fixed] = bound;
+                c[other] = den > 0 ? Math.max(min, Math.min(max, num / den)) : Math.max(min, Math.min(max, 0));
+                double sse = 0;
+                for (int k = 0; k < y.length; k++) {
+                    double r = y[k] - c[0] * design[k][0] - c[1] * design[k][1];
+                    sse += r * r;
+                }
+                if (sse < bestSse) {
+                    bestSse = sse;
+                    best = c;
+                }
             }
         }
         return best;

@@ -56,6 +56,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
     int threads;
 
+    @Option(names = "--robustness-seeds", defaultValue = "3", paramLabel = "N",
+            description = "Measure every claim again with N more seeds (walks and word assignments) and report in how"
+                    + " many it holds (3; 0 to skip).")
+    int robustnessSeeds;
+
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
 
@@ -89,35 +94,47 @@ final class DemoCommand implements Callable<Integer> {
             Experiments.Conflict c = Experiments.conflict(base.withWords(null, false), lm, DemoCommand::log);
             GraphTraceCommand.writeConflict(c, out.resolve("conflict"), report);
 
-            String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
-            GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);
-            int minAt = grid.positions()[argmin(gm.energyNormalized())];
+            List<Claim> measured = claims(grid, ring, s, c);
+            List<List<Claim>> others = new ArrayList<>();
+            List<Experiments.Sweep> otherSweeps = new ArrayList<>();
+            for (int k = 1; k <= robustnessSeeds; k++) {
+                long other = seed + k;
+                log("robustness: the claims again with seed " + other);
+                TraceConfig b = base.withSeed(other);
+                otherSweeps.add(Experiments.sweep(b, sweep, lm, DemoCommand::quiet));
+                others.add(claims(GraphTrace.run(b.withGraph("grid:4x4"), lm, DemoCommand::quiet),
+                        GraphTrace.run(b.withGraph("ring:10"), lm, DemoCommand::quiet), otherSweeps.get(k - 1),
+                        Experiments.conflict(b.withWords(null, false), lm, DemoCommand::quiet)));
+            }
             List<Object[]> list = new ArrayList<>();
-            list.add(claim(claims, "graphs.grid.final_accuracy", last(grid.accuracyFull()), ">= " + MIN_ACCURACY,
-                    last(grid.accuracyFull()) >= MIN_ACCURACY, "whole-vocabulary accuracy at position "
-                            + last(grid.positions()) + " (it starts at " + f(grid.accuracyFull()[0]) + ")"));
-            list.add(claim(claims, "graphs.ring.final_accuracy", last(ring.accuracyFull()), ">= " + MIN_ACCURACY,
-                    last(ring.accuracyFull()) >= MIN_ACCURACY, "whole-vocabulary accuracy at position "
-                            + last(ring.positions()) + " (it starts at " + f(ring.accuracyFull()[0]) + ")"));
-            list.add(claim(claims, "graphs.grid.spectral_r2", last(gm.spectralR2()), ">= " + MIN_SPECTRAL_R2,
-                    last(gm.spectralR2()) >= MIN_SPECTRAL_R2, "PC1-2 of the word means vs the grid's spectral embedding at "
-                            + gridHook));
-            list.add(claim(claims, "graphs.ring.spectral_r2", last(rm.spectralR2()), ">= " + MIN_SPECTRAL_R2,
-                    last(rm.spectralR2()) >= MIN_SPECTRAL_R2, "PC1-2 of the word means vs the ring's spectral embedding at "
-                            + ringHook));
-            list.add(claim(claims, "graphs.grid.energy_min_before_rise", minAt, "<= t* = " + f(grid.critical().tStar()),
-                    minAt <= grid.critical().tStar(), "position of the lowest normalized Dirichlet energy at " + gridHook));
-            list.add(claim(claims, "graphs.power_law.r2", s.fit().r2(), ">= " + MIN_POWER_LAW_R2,
-                    s.fit().r2() >= MIN_POWER_LAW_R2, "log-log fit of t* against n over " + s.fit().points() + " sizes"));
-            list.add(claim(claims, "graphs.power_law.exponent", s.fit().b(), "> 0", s.fit().b() > 0,
-                    String.format(Locale.ROOT, "95%% interval %.2f to %.2f", s.fit().ciLow(), s.fit().ciHigh())));
-            double[] v = c.hook() != null ? c.r2().get(c.hook()) : new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
-            list.add(claim(claims, "graphs.conflict.natural_order_first", v[1] - v[0], "> 0", v[1] - v[0] > 0,
-                    "R^2 of PC1-2 with the weekly circle (" + f(v[1]) + ") minus with the in-context ring (" + f(v[0])
-                            + ") at " + c.hook()));
-            list.add(claim(claims, "graphs.conflict.context_ring_later", v[2] - v[3], "> 0", v[2] - v[3] > 0,
-                    "R^2 of PC3-4 with the in-context ring (" + f(v[2]) + ") minus with the weekly circle (" + f(v[3])
-                            + ") at " + c.hook()));
+            for (int i = 0; i < measured.size(); i++) {
+                Claim m = measured.get(i);
+                ObjectNode o = claims.addObject();
+                o.put("name", m.name());
+                if (Double.isNaN(m.value())) o.putNull("value");
+                else o.put("value", m.value());
+                o.put("threshold", m.threshold());
+                o.put("holds", m.holds());
+                o.put("measured", m.what());
+                int held = m.holds() ? 1 : 0;
+                ArrayNode again = o.putArray("other_seeds");
+                for (int k = 0; k < others.size(); k++) {
+                    Claim x = others.get(k).get(i);
+                    held += x.holds() ? 1 : 0;
+                    ObjectNode e = again.addObject();
+                    e.put("seed", seed + k + 1);
+                    if (Double.isNaN(x.value())) e.putNull("value");
+                    else e.put("value", x.value());
+                    e.put("holds", x.holds());
+                }
+                String across = held + " of " + (others.size() + 1) + " seeds";
+                o.put("holds_across_seeds", across);
+                String line = String.format(Locale.ROOT, "%s = %s (threshold %s): %s%s. %s.", m.name(), f(m.value()),
+                        m.threshold(), m.holds() ? "holds" : "does NOT hold",
+                        others.isEmpty() ? "" : " (in " + across + ")", m.what());
+                log(line);
+                list.add(new Object[] {line, m.holds() && held == others.size() + 1});
+            }
             ObjectNode readings = summary.putObject("readings");
             if (s.reachFit() != null) {
                 readings.put("graphs.power_law_reach.r2", s.reachFit().r2());
@@ -125,16 +142,48 @@ final class DemoCommand implements Callable<Integer> {
             }
             readings.put("graphs.power_law_reach.method", GraphTraceCommand.describeReach(s));
             log(GraphTraceCommand.describeReach(s));
+            if (!otherSweeps.isEmpty()) {
+                ArrayNode again = readings.putArray("graphs.power_law_reach.other_seeds");
+                StringBuilder line = new StringBuilder("t_reach power law with the other seeds:");
+                for (int k = 0; k < otherSweeps.size(); k++) {
+                    Experiments.Sweep o = otherSweeps.get(k);
+                    ObjectNode e = again.addObject();
+                    e.put("seed", seed + k + 1);
+                    if (o.reachFit() == null) {
+                        e.putNull("r2");
+                        line.append(String.format(Locale.ROOT, " seed %d: fewer than three graphs reach %s;", seed + k + 1,
+                                GraphTrace.CriticalContext.REACH));
+                        continue;
+                    }
+                    e.put("r2", o.reachFit().r2());
+                    e.put("exponent", o.reachFit().b());
+                    line.append(String.format(Locale.ROOT, " seed %d: n^%.2f, R^2 %.3f;", seed + k + 1, o.reachFit().b(),
+                            o.reachFit().r2()));
+                }
+                String text = line.substring(0, line.length() - 1) + ".";
+                log(text);
+                report.paragraph(text);
+            }
             report.section("Summary: what the demo shows");
+            if (robustnessSeeds > 0) {
+                report.paragraph("Each claim is measured on the runs above (seed " + seed + ") and again with "
+                        + robustnessSeeds + " more seeds (fresh walks and word assignments); a claim is marked as holding"
+                        + " only if it holds in every seed.");
+            }
             for (Object[] row : list) report.verdict((String) row[0], (Boolean) row[1]);
             summary.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
         }
         AtomicFile.writeJson(out.resolve("summary.json"), summary, true);
         report.write(out.resolve("report.html"));
-        long held = 0;
-        for (var cl : claims) if (cl.get("holds").asBoolean()) held++;
-        log(String.format(Locale.ROOT, "%d of %d claims hold; report: %s, summary: %s", held, claims.size(),
-                out.resolve("report.html"), out.resolve("summary.json")));
+        long held = 0, everywhere = 0;
+        for (var cl : claims) {
+            if (cl.get("holds").asBoolean()) held++;
+            String across = cl.path("holds_across_seeds").asText();
+            if (across.startsWith((robustnessSeeds + 1) + " of ")) everywhere++;
+        }
+        log(String.format(Locale.ROOT, "%d of %d claims hold with seed %d%s; report: %s, summary: %s", held,
+                claims.size(), seed, robustnessSeeds > 0 ? String.format(Locale.ROOT, ", %d in all %d seeds", everywhere,
+                        robustnessSeeds + 1) : "", out.resolve("report.html"), out.resolve("summary.json")));
         return 0;
     }
 
@@ -145,19 +194,44 @@ final class DemoCommand implements Callable<Integer> {
         return r;
     }
 
-    private static Object[] claim(ArrayNode claims, String name, double value, String threshold, boolean holds,
-            String what) {
-        ObjectNode o = claims.addObject();
-        o.put("name", name);
-        if (Double.isNaN(value)) o.putNull("value");
-        else o.put("value", value);
-        o.put("threshold", threshold);
-        o.put("holds", holds);
-        o.put("measured", what);
-        String line = String.format(Locale.ROOT, "%s = %s (threshold %s): %s. %s.", name, f(value), threshold,
-                holds ? "holds" : "does NOT hold", what);
-        log(line);
-        return new Object[] {line, holds};
+    /** One claim of the demo: its measured value, the threshold it is held to, and whether it holds. */
+    record Claim(String name, double value, String threshold, boolean holds, String what) {}
+
+    /** The demo's claims, measured on one set of runs. */
+    static List<Claim> claims(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s, Experiments.Conflict c) {
+        String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
+        GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);
+        int minAt = grid.positions()[argmin(gm.energyNormalized())];
+        double[] v = c.hook() != null ? c.r2().get(c.hook()) : new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+        return List.of(
+                new Claim("graphs.grid.final_accuracy", last(grid.accuracyFull()), ">= " + MIN_ACCURACY,
+                        last(grid.accuracyFull()) >= MIN_ACCURACY, "whole-vocabulary accuracy at position "
+                                + last(grid.positions()) + " (it starts at " + f(grid.accuracyFull()[0]) + ")"),
+                new Claim("graphs.ring.final_accuracy", last(ring.accuracyFull()), ">= " + MIN_ACCURACY,
+                        last(ring.accuracyFull()) >= MIN_ACCURACY, "whole-vocabulary accuracy at position "
+                                + last(ring.positions()) + " (it starts at " + f(ring.accuracyFull()[0]) + ")"),
+                new Claim("graphs.grid.spectral_r2", last(gm.spectralR2()), ">= " + MIN_SPECTRAL_R2,
+                        last(gm.spectralR2()) >= MIN_SPECTRAL_R2,
+                        "PC1-2 of the word means vs the grid's spectral embedding at " + gridHook),
+                new Claim("graphs.ring.spectral_r2", last(rm.spectralR2()), ">= " + MIN_SPECTRAL_R2,
+                        last(rm.spectralR2()) >= MIN_SPECTRAL_R2,
+                        "PC1-2 of the word means vs the ring's spectral embedding at " + ringHook),
+                new Claim("graphs.grid.energy_min_before_rise", minAt, "<= t* = " + f(grid.critical().tStar()),
+                        minAt <= grid.critical().tStar(), "position of the lowest normalized Dirichlet energy at " + gridHook),
+                new Claim("graphs.power_law.r2", s.fit().r2(), ">= " + MIN_POWER_LAW_R2, s.fit().r2() >= MIN_POWER_LAW_R2,
+                        "log-log fit of t* against n over " + s.fit().points() + " sizes"),
+                new Claim("graphs.power_law.exponent", s.fit().b(), "> 0", s.fit().b() > 0,
+                        String.format(Locale.ROOT, "95%% interval %.2f to %.2f", s.fit().ciLow(), s.fit().ciHigh())),
+                new Claim("graphs.conflict.natural_order_first", v[1] - v[0], "> 0", v[1] - v[0] > 0,
+                        "R^2 of PC1-2 with the weekly circle (" + f(v[1]) + ") minus with the in-context ring (" + f(v[0])
+                                + ") at " + c.hook()),
+                new Claim("graphs.conflict.context_ring_later", v[2] - v[3], "> 0", v[2] - v[3] > 0,
+                        "R^2 of PC3-4 with the in-context ring (" + f(v[2]) + ") minus with the weekly circle (" + f(v[3])
+                                + ") at " + c.hook()));
+    }
+
+    private static void quiet(String line) {
+        // the robustness runs report only their claims
     }
 
     static Path bundledModel() {

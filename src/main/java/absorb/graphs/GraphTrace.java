@@ -55,7 +55,8 @@ public final class GraphTrace {
         public static final double REACH = 0.9;
 
         public static final String METHOD = "midpoint of a least-squares sigmoid fit of accuracy (full-vocabulary"
-                + " variant) against ln(position): accuracy = lo + (hi - lo) / (1 + exp(-(ln t - ln t*) / w))";
+                + " variant) against ln(position): accuracy = lo + (hi - lo) / (1 + exp(-(ln t - ln t*) / w)), with lo"
+                + " and hi in [0, 1]";
     }
 
     private GraphTrace() {}
@@ -212,7 +213,7 @@ public final class GraphTrace {
         int n = positions.length;
         double[] x = new double[n];
         for (int i = 0; i < n; i++) x[i] = Math.log(positions[i]);
-        Fits.Sigmoid s = Fits.sigmoid(x, accuracy);
+        Fits.Sigmoid s = Fits.sigmoid(x, accuracy, 0, 1);
         Fits.BrokenLine b = Fits.brokenLine(x, accuracy);
         return new CriticalContext(CriticalContext.METHOD, Math.exp(s.x0()), s.lo(), s.hi(), Math.exp(b.x0()),
                 reach(positions, accuracy, CriticalContext.REACH), "accuracy.full_vocab");

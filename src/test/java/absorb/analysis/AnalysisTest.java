@@ -155,4 +155,47 @@ class AnalysisTest {
         for (int i = 0; i < n; i++) y[i] = 0.2 + 0.7 / (1 + Math.exp(-(x[i] - 2.913) / 0.37));
         assertEquals(2.913, Fits.sigmoid(x, y).x0(), 0.03);
     }
+
+    @Test
+    void boundedSigmoidKeepsItsAsymptotesInRange() {
+        // A two-stage rise: quickly from 0.05 to 0.5, then slowly to 1. Free asymptotes leave [0, 1].
+        int n = 30;
+        double[] x = new double[n], y = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = 5.5 * i / (n - 1);
+            y[i] = 0.05 + 0.45 / (1 + Math.exp(-(x[i] - 1.8) / 0.25)) + 0.5 / (1 + Math.exp(-(x[i] - 4.2) / 0.5));
+        }
+        Fits.Sigmoid free = Fits.sigmoid(x, y), bounded = Fits.sigmoid(x, y, 0, 1);
+        assertTrue(bounded.lo() >= 0 && bounded.hi() <= 1, bounded.toString());
+        assertTrue(bounded.sse() >= free.sse() - 1e-12);
+
+        // The box-constrained solve against a brute-force search over the box, for designs of both kinds.
+        java.util.Random r = new java.util.Random(3);
+        for (int trial = 0; trial < 20; trial++) {
+            double[][] d = new double[12][2];
+            double[] t = new double[12];
+            for (int k = 0; k < 12; k++) {
+                double sgm = 1 / (1 + Math.exp(-(k - 6 + r.nextGaussian()) / 2.0));
+                d[k][0] = 1 - sgm;
+                d[k][1] = sgm;
+                t[k] = 1.5 * r.nextDouble() - 0.25;
+            }
+            double[] c = Fits.boxedLeastSquares2(d, t, 0, 1);
+            double best = Double.POSITIVE_INFINITY;
+            for (int a = 0; a <= 400; a++) {
+                for (int b = 0; b <= 400; b++) best = Math.min(best, sse(d, t, a / 400.0, b / 400.0));
+            }
+            assertTrue(c[0] >= 0 && c[0] <= 1 && c[1] >= 0 && c[1] <= 1);
+            assertTrue(sse(d, t, c[0], c[1]) <= best + 1e-9, "boxed solution no worse than the grid's best");
+        }
+    }
+
+    private static double sse(double[][] d, double[] t, double a, double b) {
+        double s = 0;
+        for (int k = 0; k < t.length; k++) {
+            double e = t[k] - a * d[k][0] - b * d[k][1];
+            s += e * e;
+        }
+        return s;
+    }
 }

@@ -31,18 +31,28 @@ class BundledModelTest {
         }
     }
 
+    /**
+     * The demo as shipped: every claim holds with the default seed, and the claims that do not depend on where the
+     * critical context is placed (accuracies, spectral alignment, the conflict) hold with every robustness seed too.
+     * The energy-minimum and power-law claims are not stable across seeds for this model (the report says so).
+     */
     @Tag("slow")
     @Test
-    void reducedDemoMeetsItsThresholds() throws IOException {
+    void demoMeetsItsThresholds() throws IOException {
         Path out = tmp.resolve("demo");
-        assertEquals(0, Cli.run("demo", "--out", out.toString(), "--batch", "8",
-                "--sweep", "ring:6,ring:10,ring:14,ring:20").exit);
+        assertEquals(0, Cli.run("demo", "--out", out.toString()).exit);
         JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
-        StringBuilder failed = new StringBuilder();
+        StringBuilder failed = new StringBuilder(), unstable = new StringBuilder();
         for (JsonNode c : summary.get("claims")) {
-            if (!c.get("holds").asBoolean()) failed.append(c.get("name").asText()).append(" = ").append(c.get("value")).append("; ");
+            String name = c.get("name").asText();
+            if (!c.get("holds").asBoolean()) failed.append(name).append(" = ").append(c.get("value")).append("; ");
+            boolean robust = !name.startsWith("graphs.power_law") && !name.equals("graphs.grid.energy_min_before_rise");
+            if (robust && !c.get("holds_across_seeds").asText().startsWith("4 of 4")) {
+                unstable.append(name).append(": ").append(c.get("holds_across_seeds").asText()).append("; ");
+            }
         }
         assertEquals("", failed.toString(), "claims that do not hold");
+        assertEquals("", unstable.toString(), "claims that should hold with every seed");
         assertTrue(out.resolve("report.html").toFile().length() > 10_000);
     }
 }
