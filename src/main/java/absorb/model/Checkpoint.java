@@ -72,11 +72,15 @@ public final class Checkpoint {
                             + Arrays.toString(entry.shape()) + " but config.json implies " + e.getValue() + ".");
                 }
             }
+            // Wide projections are read straight into the transposed layout the model keeps them in.
+            java.util.Set<String> transposed = Transformer.readTransposed(config);
             Map<String, NDArray> weights = new LinkedHashMap<>();
             for (String name : expected.keySet()) {
-                weights.put(name, files.get(location.get(name)).read(manager, name, compute.dtype()));
+                Safetensors st = files.get(location.get(name));
+                weights.put(name, transposed.contains(name) ? st.readTransposed(manager, name, compute.dtype())
+                        : st.read(manager, name, compute.dtype()));
             }
-            return Transformer.of(config, compute, manager, weights);
+            return Transformer.of(config, compute, manager, weights, transposed);
         } catch (RuntimeException e) {
             manager.close();
             throw e;

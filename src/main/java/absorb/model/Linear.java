@@ -26,6 +26,23 @@ public final class Linear {
         this.bias = bias;
     }
 
+    /**
+     * A wide projection whose weight was read straight into the transposed layout, [in, out] (see
+     * {@link Safetensors#readTransposed}): no second copy of it is ever made.
+     */
+    static Linear ofTransposed(NDArray weightT, NDArray bias) {
+        return new Linear(weightT, bias, true);
+    }
+
+    private Linear(NDArray stored, NDArray bias, boolean transposed) {
+        if (!prefersTransposed(stored.getShape().get(1), stored.getShape().get(0))) {
+            throw new IllegalArgumentException("a [in, out] weight of shape " + stored.getShape() + " is not wide");
+        }
+        this.stored = stored;
+        this.bias = bias;
+        this.transposed = transposed;
+    }
+
     /** Where one-token products run faster on W^T: outputs at least twice the inputs. */
     static boolean prefersTransposed(long out, long in) {
         return out >= 2 * in;

@@ -282,6 +282,44 @@ public final class Safetensors implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads 2-D tensor {@code name} ([rows, cols] in the file) as its transpose, [cols, rows], in {@code target}: in
+     * blocks of rows of at most 64 MiB, each copied into its columns, so that memory holds the result and one block,
+     * never the tensor twice.
+     */
+    public NDArray readTransposed(NDManager manager, String name, DataType target) {
+        return readTransposed(manager, name, target, 64L << 20);
+    }
+
+    NDArray readTransposed(NDManager manager, String name, DataType target, long blockBytes) {
+        Entry e = entry(name);
+        if (e.shape().length != 2) throw new IllegalArgumentException(name + " is not a matrix");
+        long rows = e.shape()[0], cols = e.shape()[1];
+        DataType stored = dataType(file, e);
+        if (e.numel() == 0) return manager.zeros(new Shape(cols, rows), target);
+        long rowBytes = (e.end() - e.begin()) / rows;
+        long chunkRows = Math.max(1, blockBytes / rowBytes);
+        NDArray dst = null;
+        try {
+            for (long r = 0; r < rows; r += chunkRows) {
+                long n = Math.min(chunkRows, rows - r);
+                try (NDManager scratch = manager.newSubManager()) {
+                    NDArray block = readRange(scratch, e.begin() + r * rowBytes, n * rowBytes, new Shape(n, cols), stored,
+                            target);
+                    if (dst == null) {
+                        dst = TorchKernels.emptyLike(block, (int) cols, (int) rows);
+                        dst.attach(manager);
+                    }
+                    TorchKernels.copyColumns(dst, block, (int) r);
+                }
+            }
+            return dst;
+        } catch (RuntimeException ex) {
+            if (dst != null) dst.close();
+            throw ex;
+        }
+    }
+
     private NDArray readRange(NDManager manager, long offset, long length, Shape shape, DataType stored,
             DataType target) {
         MappedByteBuffer mapped;

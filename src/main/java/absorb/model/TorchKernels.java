@@ -52,6 +52,18 @@ public final class TorchKernels {
               def to_float32(self: __torch__.Kernels,
                 x: Tensor) -> Tensor:
                 return torch.to(x, 6)
+              def to_empty(self: __torch__.Kernels,
+                like: Tensor,
+                rows: int,
+                cols: int) -> Tensor:
+                return torch.empty([rows, cols], dtype=ops.prim.dtype(like))
+              def to_columns(self: __torch__.Kernels,
+                dst: Tensor,
+                src: Tensor,
+                start: int) -> int:
+                # dst[:, start : start + n] = src^T, for src [n, rows of dst]
+                torch.copy_(torch.narrow(dst, 1, start, src.size(0)), torch.t(src))
+                return start
               def rms_norm(self: __torch__.Kernels,
                 x: Tensor,
                 weight: Tensor,
@@ -380,6 +392,16 @@ public final class TorchKernels {
 
     public static NDArray toFloat32(NDArray x) {
         return tensor(run("to_float32", x), x.getManager());
+    }
+
+    /** An uninitialised [rows, cols] tensor of {@code like}'s dtype, in {@code like}'s manager. */
+    static NDArray emptyLike(NDArray like, int rows, int cols) {
+        return tensor(run("to_empty", like, rows, cols), like.getManager());
+    }
+
+    /** Copies src^T ([n, r] into [r, n]) into columns {@code start} to {@code start + n} of {@code dst}. */
+    static void copyColumns(NDArray dst, NDArray src, int start) {
+        run("to_columns", dst, src, start).close();
     }
 
     /** RMSNorm as transformers computes it (float32 inside, cast back, then the weight). */

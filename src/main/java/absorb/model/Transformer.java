@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * The decoder shared by Llama, Qwen2 and Mistral: token embedding, then per block
@@ -164,22 +166,31 @@ public final class Transformer implements AutoCloseable {
     private final IValue emptyValue, trueValue, falseValue, epsValue;
     private IValue dropoutValue, trainingValue;
 
-    Transformer(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights) {
+    /**
+     * @param weights by transformers name; those in {@link #readTransposed} may already be [in, out] (then
+     *     {@code preTransposed} names them)
+     */
+    Transformer(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights,
+            Set<String> preTransposed) {
         this.config = config;
         this.compute = compute;
         this.manager = manager;
         NDArray embed = weights.get("model.embed_tokens.weight");
         this.embedTokens = config.tieWordEmbeddings() ? null : embed;
-        this.lmHead = new Linear(config.tieWordEmbeddings() ? embed : weights.get("lm_head.weight"), null);
+        String head = config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+        this.lmHead = preTransposed.contains(head) ? Linear.ofTransposed(weights.get(head), null)
+                : new Linear(weights.get(head), null);
         this.norm = weights.get("model.norm.weight");
         this.blocks = new Block[config.numHiddenLayers()];
         for (int i = 0; i < blocks.length; i++) {
             String p = "model.layers." + i + ".";
             blocks[i] = new Block(
-                    linear(weights, p + "self_attn.q_proj"), linear(weights, p + "self_attn.k_proj"),
-                    linear(weights, p + "self_attn.v_proj"), linear(weights, p + "self_attn.o_proj"),
-                    linear(weights, p + "mlp.gate_proj"), linear(weights, p + "mlp.up_proj"),
-                    linear(weights, p + "mlp.down_proj"), weights.get(p + "input_layernorm.weight"),
+                    linear(weights, p + "self_attn.q_proj", preTransposed),
+                    linear(weights, p + "self_attn.k_proj", preTransposed),
+                    linear(weights, p + "self_attn.v_proj", preTransposed),
+                    linear(weights, p + "self_attn.o_proj", preTransposed),
+                    linear(weights, p + "mlp.gate_proj", preTransposed), linear(weights, p + "mlp.up_proj", preTransposed),
+                    linear(weights, p + "mlp.down_proj", preTransposed), weights.get(p + "input_layernorm.weight"),
                     weights.get(p + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
         }
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
@@ -193,8 +204,24 @@ public final class Transformer implements AutoCloseable {
         this.trainingValue = falseValue;
     }
 
-    private static Linear linear(Map<String, NDArray> weights, String name) {
-        return new Linear(weights.get(name + ".weight"), weights.get(name + ".bias"));
+    private static Linear linear(Map<String, NDArray> weights, String name, Set<String> preTransposed) {
+        NDArray w = weights.get(name + ".weight"), b = weights.get(name + ".bias");
+        return preTransposed.contains(name + ".weight") ? Linear.ofTransposed(w, b) : new Linear(w, b);
+    }
+
+    /**
+     * The checkpoint tensors that this model keeps transposed, [in, out] (the wide projections, see {@link Linear}):
+     * a loader may read them straight into that layout.
+     */
+    public static Set<String> readTransposed(ModelConfig c) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Map.Entry<String, Shape> e : expectedTensors(c).entrySet()) {
+            String n = e.getKey();
+            boolean projection = n.endsWith("_proj.weight") || n.equals("lm_head.weight")
+                    || (n.equals("model.embed_tokens.weight") && c.tieWordEmbeddings());
+            if (projection && Linear.prefersTransposed(e.getValue().get(0), e.getValue().get(1))) out.add(n);
+        }
+        return out;
     }
 
     /** The tensors a checkpoint of this configuration holds, with their shapes, in transformers' order. */
@@ -233,13 +260,20 @@ public final class Transformer implements AutoCloseable {
         try {
             Engine.getEngine("PyTorch").setRandomSeed((int) seed);
             Map<String, NDArray> weights = new LinkedHashMap<>();
+            Set<String> wide = readTransposed(config), made = new LinkedHashSet<>();
             for (Map.Entry<String, Shape> e : expectedTensors(config).entrySet()) {
+                Shape s = e.getValue();
+                // Large wide tensors are drawn in the layout the model keeps, so that no transposed copy of them is
+                // ever made (the peak memory of building the model stays at its size). Smaller ones are drawn as
+                // [out, in], which keeps the weights of small seeded models as they were.
+                boolean direct = wide.contains(e.getKey()) && s.size() >= (1L << 24);
                 NDArray w = e.getKey().endsWith("norm.weight")
-                        ? manager.ones(e.getValue(), DataType.FLOAT32)
-                        : manager.randomNormal(0f, 0.02f, e.getValue(), DataType.FLOAT32);
+                        ? manager.ones(s, DataType.FLOAT32)
+                        : manager.randomNormal(0f, 0.02f, direct ? new Shape(s.get(1), s.get(0)) : s, DataType.FLOAT32);
+                if (direct) made.add(e.getKey());
                 weights.put(e.getKey(), toCompute(w, compute, manager));
             }
-            return new Transformer(config, compute, manager, weights);
+            return new Transformer(config, compute, manager, weights, made);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -256,8 +290,9 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Builds a model from loaded tensors (already checked against {@link #expectedTensors}). */
-    static Transformer of(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights) {
-        return new Transformer(config, compute, manager, weights);
+    static Transformer of(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights,
+            Set<String> preTransposed) {
+        return new Transformer(config, compute, manager, weights, preTransposed);
     }
 
     public ModelConfig config() {
