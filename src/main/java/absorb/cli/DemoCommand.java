@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
             paramLabel = "LIST", description = "Graphs of the critical-context sweep (at least four).")
     List<String> sweep;
 
-    @Option(names = "--seed", defaultValue = "7", paramLabel = "S", description = "Seed for walks and word assignments.")
+    @Option(names = "--seed", defaultValue = "7", paramLabel = "S", description = "Seed for walks and word assignments (7).")
     long seed;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
@@ -70,6 +70,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
+        if (robustnessSeeds < 0) throw new AbsorbException("--robustness-seeds must be 0 or more, not " + robustnessSeeds + ".");
         Path dir = model != null ? model : bundledModel();
         Compute.setThreads(threads);
         long t0 = System.nanoTime();

@@ -67,5 +67,8 @@ class GraphTraceCommandTest {
             assertEquals(2, c.exit, c.toString());
             assertTrue(c.oneLine() && c.err.contains("--model DIR and --out DIR"), c.toString());
         }
+        Cli d = Cli.run("demo", "--robustness-seeds", "-1", "--out", tmp.toString());
+        assertEquals(2, d.exit, d.toString());
+        assertTrue(d.oneLine() && d.err.contains("--robustness-seeds"), d.toString());
     }
 }
