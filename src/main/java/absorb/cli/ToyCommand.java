@@ -25,11 +25,15 @@ final class ToyCommand implements Callable<Integer> {
         String world;
 
         @Option(names = "--size", defaultValue = "small", paramLabel = "S",
-                description = "small (4 layers, width 128, 6000 steps; the shipped model) or tiny (a quick check).")
+                description = "small (4 layers, width 128, two phases of 6000 steps; the shipped model) or tiny (a quick check).")
         String size;
 
-        @Option(names = "--steps", paramLabel = "N", description = "Override the preset's step count.")
+        @Option(names = "--steps", paramLabel = "N", description = "Override the preset's step count (per phase).")
         Integer steps;
+
+        @Option(names = "--phases", paramLabel = "N", description = "Training phases, each continuing the last with a"
+                + " fresh cosine schedule and the next seed (the preset's: 2 for small, 1 for tiny).")
+        Integer phases;
 
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed (default 0).")
         long seed;
@@ -69,7 +73,11 @@ final class ToyCommand implements Callable<Integer> {
                 s = s.withSteps(steps);
             }
             if (lr != null || warmup != null) s = s.withLr(lr != null ? lr : s.lr(), warmup != null ? warmup : s.warmup());
-            Trainer.Result r = ToyPretrain.run(s, seed, from, out, resume, evalEvery, new FinetuneCommand.Progress(50));
+            if (phases != null) {
+                if (phases < 1) throw new AbsorbException("--phases must be at least 1, not " + phases + ".");
+                s = s.withPhases(phases);
+            }
+            Trainer.Result r = ToyPretrain.runPhases(s, seed, from, out, resume, evalEvery, new FinetuneCommand.Progress(50));
             if (!r.interrupted()) System.err.printf("done: %d steps, final loss %.4f; model written to %s%n", r.steps(), r.finalLoss(), out);
             return r.interrupted() ? 130 : 0;
         }

@@ -40,12 +40,16 @@ import java.util.stream.Stream;
  */
 public final class ToyPretrain {
 
-    /** The model and the run. {@code steps} of {@code batch} sequences of {@code length} words. */
+    /**
+     * The model and the run: {@code phases} phases of {@code steps} steps of {@code batch} sequences of {@code length}
+     * words, each phase with a fresh cosine schedule ({@code warmup} warm-up steps in the first, {@code laterWarmup}
+     * in the others) continuing from the last.
+     */
     public record Size(String name, int layers, int hidden, int heads, int intermediate, int length, int batch, int steps,
-            double lr, int warmup) {
+            double lr, int warmup, int phases, int laterWarmup) {
         public static final Map<String, Size> PRESETS = Map.of(
-                "small", new Size("small", 4, 128, 4, 512, 256, 16, 6000, 1e-3, 300),
-                "tiny", new Size("tiny", 2, 64, 4, 256, 64, 8, 60, 3e-3, 10));
+                "small", new Size("small", 4, 128, 4, 512, 256, 16, 6000, 1e-3, 300, 2, 100),
+                "tiny", new Size("tiny", 2, 64, 4, 256, 64, 8, 60, 3e-3, 10, 1, 10));
 
         public static Size of(String name) {
             Size s = PRESETS.get(name);
@@ -54,15 +58,75 @@ public final class ToyPretrain {
         }
 
         public Size withSteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, length, batch, n, lr, warmup);
+            return new Size(name, layers, hidden, heads, intermediate, length, batch, n, lr, warmup, phases, laterWarmup);
         }
 
         public Size withLr(double rate, int warm) {
-            return new Size(name, layers, hidden, heads, intermediate, length, batch, steps, rate, warm);
+            return new Size(name, layers, hidden, heads, intermediate, length, batch, steps, rate, warm, phases, laterWarmup);
+        }
+
+        public Size withPhases(int n) {
+            return new Size(name, layers, hidden, heads, intermediate, length, batch, steps, lr, warmup, n, laterWarmup);
         }
     }
 
     private ToyPretrain() {}
+
+    /**
+     * Trains every phase of {@code size} into {@code out}: phase k (from 1) uses seed {@code seed + k - 1} and starts
+     * from phase k - 1 (the first from {@code from}, or random weights). Earlier phases train in {@code out/phaseK};
+     * at the end their logs move into {@code out} as {@code phaseK_*} and their folders are removed. With
+     * {@code resume}, finished phases are kept and the interrupted one continues.
+     */
+    public static Trainer.Result runPhases(Size size, long seed, Path from, Path out, boolean resume, int evalEvery,
+            Trainer.Listener log) {
+        Path previous = from;
+        Trainer.Result r = null;
+        for (int k = 1; k <= size.phases(); k++) {
+            boolean last = k == size.phases();
+            Path dir = last ? out : out.resolve("phase" + k);
+            Size phase = k == 1 ? size : size.withLr(size.lr(), size.laterWarmup());
+            if (!last && Files.isRegularFile(dir.resolve("model.safetensors")) && !Files.isDirectory(dir.resolve("checkpoints"))
+                    && resume) {
+                log.onMessage("Phase " + k + " of " + size.phases() + " is done: " + dir + ".");
+                previous = dir;
+                continue;
+            }
+            if (size.phases() > 1) log.onMessage("Phase " + k + " of " + size.phases() + " into " + dir + ".");
+            r = run(phase, seed + k - 1, previous, dir, resume, evalEvery, log);
+            if (r.interrupted()) return r;
+            previous = dir;
+        }
+        for (int k = 1; k < size.phases(); k++) {
+            Path dir = out.resolve("phase" + k);
+            for (String f : List.of("metrics.jsonl", "eval.jsonl", "loss_curve.png")) {
+                try {
+                    if (Files.exists(dir.resolve(f))) {
+                        Files.copy(dir.resolve(f), out.resolve("phase" + k + "_" + f),
+                                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                } catch (IOException e) {
+                    throw new AbsorbException("Cannot copy " + dir.resolve(f) + ": " + e.getMessage() + ".");
+                }
+            }
+            deleteTree(dir);
+        }
+        if (size.phases() > 1) {
+            try {
+                ObjectNode toy = (ObjectNode) new ObjectMapper().readTree(out.resolve("toy_config.json").toFile());
+                Size preset = Size.of(size.name());
+                toy.put("phases", size.phases());
+                toy.put("command", "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
+                        + (size.phases() != preset.phases() ? " --phases " + size.phases() : "")
+                        + (size.steps() != preset.steps() ? " --steps " + size.steps() : "")
+                        + (from != null ? " --from " + from : "") + " --out " + out);
+                AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
+            } catch (IOException e) {
+                throw new AbsorbException("Cannot update " + out.resolve("toy_config.json") + ": " + e.getMessage() + ".");
+            }
+        }
+        return r;
+    }
 
     /**
      * Trains {@code size} with {@code seed} into {@code out}, from random weights or, when {@code from} is given,
