@@ -33,6 +33,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model folder (default: the bundled " + BUNDLED + ").")
     Path model;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter to apply to the model.")
+    Path adapter;
+
     @Option(names = "--out", defaultValue = "runs/demo", paramLabel = "DIR", description = "Output folder (runs/demo).")
     Path out;
 
@@ -79,8 +82,8 @@ final class DemoCommand implements Callable<Integer> {
         summary.put("model", dir.toString());
         ArrayNode claims = summary.putArray("claims");
         HtmlReport report = new HtmlReport("absorb demo: in-context representations of a graph");
-        try (LanguageModel lm = LanguageModel.load(dir, Compute.CPU_FLOAT32)) {
-            TraceConfig base = new TraceConfig(dir, null, "grid:4x4", null, true, "walk", context, batch, "all", window, 40,
+        try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
+            TraceConfig base = new TraceConfig(dir, adapter, "grid:4x4", null, true, "walk", context, batch, "all", window, 40,
                     seed, null, "float32");
             report.section("What this is");
             report.paragraph("Words are placed on the nodes of a graph and the model reads random walks over it (" + batch
