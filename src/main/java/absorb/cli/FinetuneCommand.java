@@ -50,6 +50,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--lora", description = "Train a LoRA adapter (implied by any --lora-* option).")
     boolean lora;
 
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "Continue training this PEFT adapter (LoRA; its rank, alpha, dropout and targets are used).")
+    Path adapter;
+
     @Option(names = "--lora-rank", paramLabel = "R", description = "LoRA rank (default 16).")
     Integer loraRank;
 
@@ -140,7 +144,9 @@ final class FinetuneCommand implements Callable<Integer> {
         if (model == null || data == null) {
             throw new AbsorbException("finetune needs --model and --data (or --resume, with an --out where a run started).");
         }
-        boolean useLora = lora || loraRank != null || loraAlpha != null || loraDropout != null || loraTargets != null;
+        if (adapter != null) adoptAdapterSettings();
+        boolean useLora = lora || adapter != null || loraRank != null || loraAlpha != null || loraDropout != null
+                || loraTargets != null;
         int rank = loraRank != null ? loraRank : 16;
         if (betas.length != 2) throw new absorb.AbsorbException("--betas takes two numbers, such as 0.9,0.999.");
         TrainConfig config = new TrainConfig(model, data, out, useLora, rank, loraAlpha != null ? loraAlpha : 2.0 * rank,
@@ -148,7 +154,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 loraTargets != null ? loraTargets.stream().map(String::strip).toList() : absorb.model.LoraAdapter.TARGETS,
                 epochs, maxSteps, lr != null ? lr : (useLora ? 2e-4 : 5e-5), schedule, warmup, weightDecay, betas[0],
                 betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
-                keepCheckpoints, logEvery, resume, deterministic, dtype);
+                keepCheckpoints, logEvery, resume, deterministic, dtype, adapter);
         absorb.model.Compute.setThreads(threads);
         if (!resume && !hasCheckpoints()) saveOptions();
         Trainer.Result r = Trainer.run(config, new Progress(logEvery));
@@ -157,6 +163,21 @@ final class FinetuneCommand implements Callable<Integer> {
                     useLora ? "adapter" : "model", out);
         }
         return r.interrupted() ? 130 : 0;
+    }
+
+    /** With --adapter, the LoRA settings are the adapter's; options that say otherwise are refused. */
+    private void adoptAdapterSettings() {
+        absorb.model.LoraAdapter.Config a = absorb.model.LoraAdapter.readConfig(adapter);
+        if ((loraRank != null && loraRank != a.rank()) || (loraAlpha != null && loraAlpha != a.alpha())
+                || (loraTargets != null && !Set.copyOf(loraTargets).equals(Set.copyOf(a.targetModules())))) {
+            throw new AbsorbException("--lora-rank, --lora-alpha and --lora-targets must match the adapter in " + adapter
+                    + " (rank " + a.rank() + ", alpha " + a.alpha() + ", targets " + String.join(",", a.targetModules())
+                    + "), or be left out.");
+        }
+        loraRank = a.rank();
+        loraAlpha = a.alpha();
+        loraTargets = a.targetModules();
+        if (loraDropout == null) loraDropout = a.dropout();
     }
 
     /** This command with the saved options of the run in --out, overridden by the options given now. */

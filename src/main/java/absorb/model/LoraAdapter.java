@@ -124,8 +124,28 @@ public final class LoraAdapter {
         return params;
     }
 
-    /** Reads a PEFT adapter folder and attaches it to {@code model}. */
+    /** The adapter tensors attached to {@code model}, by PEFT name (A then B per module, in the model's order). */
+    public static Map<String, NDArray> attached(Transformer model) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (int i = 0; i < model.layers(); i++) {
+            List<Linear> lins = model.block(i).projections();
+            for (int j = 0; j < lins.size(); j++) {
+                if (!lins.get(j).hasAdapter()) continue;
+                String module = moduleName(i, j);
+                out.put(PREFIX + module + ".lora_A.weight", lins.get(j).loraA());
+                out.put(PREFIX + module + ".lora_B.weight", lins.get(j).loraB());
+            }
+        }
+        return out;
+    }
+
+    /** Reads a PEFT adapter folder and attaches it to {@code model}, in the model's compute dtype. */
     public static Config load(Path dir, Transformer model) {
+        return load(dir, model, model.compute().dtype());
+    }
+
+    /** As {@link #load(Path, Transformer)}, with the adapter's tensors in {@code dtype} (float32 to train them). */
+    public static Config load(Path dir, Transformer model, DataType dtype) {
         Config config = readConfig(dir);
         Path weights = dir.resolve("adapter_model.safetensors");
         if (!Files.isRegularFile(weights)) {
@@ -150,7 +170,7 @@ public final class LoraAdapter {
                     int r = (int) entries.get(a).shape()[0];
                     checkShape(weights, a, entries.get(a).shape(), r, lin.inFeatures());
                     checkShape(weights, b, entries.get(b).shape(), lin.outFeatures(), r);
-                    NDArray aT = st.read(m, a, model.compute().dtype()), bT = st.read(m, b, model.compute().dtype());
+                    NDArray aT = st.read(m, a, dtype), bT = st.read(m, b, dtype);
                     lin.setAdapter(aT, bT, config.scalingOf(module));
                     attached++;
                 }

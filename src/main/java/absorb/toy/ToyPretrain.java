@@ -142,7 +142,7 @@ public final class ToyPretrain {
         }
         TrainConfig config = new TrainConfig(init, null, out, false, 16, 32, 0, absorb.model.LoraAdapter.TARGETS, 1,
                 size.steps(), size.lr(), "cosine", size.warmup(), 0.01, 0.9, 0.95, 1e-8, 1.0, size.batch(), 1,
-                size.length() + 1, false, false, seed, 500, 2, 50, resume, false, "float32");
+                size.length() + 1, false, false, seed, 500, 2, 50, resume, false, "float32", null);
         Path evalLog = out.resolve("eval.jsonl");
         if (!resume) {
             try {

@@ -23,12 +23,13 @@ import java.util.List;
  * @param logEvery optimizer steps between metric lines
  * @param deterministic one thread and per-step seeds, so a resumed run ends exactly where an uninterrupted one does
  * @param dtype "float32", or "bf16" for LoRA: the frozen base computes in bfloat16, the adapter in float32
+ * @param adapter a PEFT adapter to continue training (LoRA only; its rank, alpha and targets are the run's), or null
  */
 public record TrainConfig(Path model, Path data, Path out, boolean lora, int loraRank, double loraAlpha,
         double loraDropout, List<String> loraTargets, int epochs, int maxSteps, double lr, String schedule, int warmup,
         double weightDecay, double beta1, double beta2, double eps, double maxGradNorm, int batchSize, int gradAccum,
         int maxLength, boolean rejectLong, boolean packing, long seed, int checkpointEvery, int keepCheckpoints,
-        int logEvery, boolean resume, boolean deterministic, String dtype) {
+        int logEvery, boolean resume, boolean deterministic, String dtype, Path adapter) {
 
     public TrainConfig {
         if (epochs < 1 && maxSteps < 1) throw new AbsorbException("--epochs or --max-steps must be at least 1.");
@@ -49,13 +50,14 @@ public record TrainConfig(Path model, Path data, Path out, boolean lora, int lor
             throw new AbsorbException("--dtype " + dtype + " trains LoRA adapters only (a frozen low-precision base, a"
                     + " float32 adapter); full fine-tuning trains in float32.");
         }
+        if (adapter != null && !lora) throw new AbsorbException("--adapter continues a LoRA adapter; it needs LoRA training.");
         loraTargets = List.copyOf(loraTargets);
     }
 
     /** transformers' Trainer defaults where it has them (lr 5e-5, AdamW betas 0.9/0.999, eps 1e-8, linear). */
     public static TrainConfig defaults(Path model, Path data, Path out) {
         return new TrainConfig(model, data, out, false, 16, 32, 0.05, LoraAdapter.TARGETS, 1, 0, 5e-5, "linear", 0, 0.0,
-                0.9, 0.999, 1e-8, 1.0, 8, 1, 1024, false, false, 42, 500, 2, 10, false, false, "float32");
+                0.9, 0.999, 1e-8, 1.0, 8, 1, 1024, false, false, 42, 500, 2, 10, false, false, "float32", null);
     }
 
     /** The fields that must match for a checkpoint to be resumed, as JSON. */
@@ -63,6 +65,7 @@ public record TrainConfig(Path model, Path data, Path out, boolean lora, int lor
         o.put("model", model.toAbsolutePath().normalize().toString());
         if (data != null) o.put("data", data.toAbsolutePath().normalize().toString());
         o.put("lora", lora);
+        if (adapter != null) o.put("adapter", adapter.toAbsolutePath().normalize().toString());
         if (lora) {
             o.put("lora_rank", loraRank);
             o.put("lora_alpha", loraAlpha);

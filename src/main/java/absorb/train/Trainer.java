@@ -94,14 +94,18 @@ public final class Trainer {
         try (Transformer model = Checkpoint.load(c.model(), Compute.CPU_FLOAT32.withDtype(Compute.parseDtype(c.dtype())))) {
             LoraAdapter.Config loraConfig = null;
             Map<String, NDArray> params;
-            if (c.lora()) {
+            if (c.lora() && c.adapter() != null) {
+                // continue training an adapter: its own configuration, its weights in float32
+                loraConfig = LoraAdapter.load(c.adapter(), model, DataType.FLOAT32);
+                params = LoraAdapter.attached(model);
+            } else if (c.lora()) {
                 loraConfig = new LoraAdapter.Config(c.loraRank(), c.loraAlpha(), c.loraDropout(), c.loraTargets(), false,
                         Map.of(), Map.of(), c.model().toAbsolutePath().normalize().toString());
                 params = LoraAdapter.attachNew(model, loraConfig, c.seed());
-                model.setTraining(true, c.loraDropout());
             } else {
                 params = model.parameters();
             }
+            if (c.lora()) model.setTraining(true, c.loraDropout());
             params.values().forEach(p -> p.setRequiresGradient(true));
             LrSchedule schedule = new LrSchedule(c.schedule(), c.warmup(), totalSteps);
             try (AdamW opt = new AdamW(params, c.weightDecay(), AdamW::decaysByDefault, c.beta1(), c.beta2(), c.eps(),

@@ -38,4 +38,37 @@ class FinetuneCommandTest {
         assertEquals(2, none.exit, none.toString());
         assertTrue(none.oneLine() && none.err.contains("needs --model and --data"), none.toString());
     }
+
+    /** --adapter continues an adapter: the continued run starts at the loss the adapter reached, not a fresh one's. */
+    @Test
+    void adapterContinuesTraining() throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 8; i++) lines.add("{\"text\": \"the apple number " + i + " fell from the tree\"}");
+        Path data = Files.write(tmp.resolve("d.jsonl"), lines);
+        String model = "src/test/resources/fixtures/engine/llama";
+        String first = tmp.resolve("first").toString(), second = tmp.resolve("second").toString();
+        Cli a = Cli.run("finetune", "--model", model, "--data", data.toString(), "--out", first, "--lora-rank", "4",
+                "--lora-dropout", "0", "--max-steps", "8", "--batch-size", "8", "--lr", "1e-2", "--schedule", "constant",
+                "--log-every", "1");
+        assertEquals(0, a.exit, a.toString());
+        Cli b = Cli.run("finetune", "--model", model, "--data", data.toString(), "--out", second, "--adapter", first,
+                "--max-steps", "1", "--batch-size", "8", "--lr", "1e-2", "--log-every", "1");
+        assertEquals(0, b.exit, b.toString());
+        List<String> firstRun = Files.readAllLines(Path.of(first, "metrics.jsonl"));
+        double fresh = loss(firstRun.get(0)), reached = loss(firstRun.get(firstRun.size() - 1));
+        double continued = loss(Files.readAllLines(Path.of(second, "metrics.jsonl")).get(0));
+        assertTrue(reached < fresh - 0.5, "the first run learned: " + fresh + " -> " + reached);
+        assertTrue(Math.abs(continued - reached) < 0.5 * (fresh - reached), "continued at " + continued + ", reached "
+                + reached + ", fresh " + fresh);
+        assertTrue(Files.isRegularFile(Path.of(second, "adapter_model.safetensors")));
+
+        Cli wrong = Cli.run("finetune", "--model", model, "--data", data.toString(), "--out", tmp.resolve("w").toString(),
+                "--adapter", first, "--lora-rank", "8");
+        assertEquals(2, wrong.exit, wrong.toString());
+        assertTrue(wrong.oneLine() && wrong.err.contains("must match the adapter"), wrong.toString());
+    }
+
+    private static double loss(String metricsLine) throws IOException {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(metricsLine).get("loss").asDouble();
+    }
 }

@@ -39,7 +39,7 @@ class TrainerTest {
 
     private static TrainConfig config(Path model, Path data, Path out, boolean lora, int steps, double lr, boolean resume) {
         return new TrainConfig(model, data, out, lora, 4, 8, lora ? 0.1 : 0.0, absorb.model.LoraAdapter.TARGETS, 1, steps,
-                lr, "cosine", 2, 0.01, 0.9, 0.999, 1e-8, 1.0, 4, 2, 64, false, false, 7, 3, 2, 1, resume, true, "float32");
+                lr, "cosine", 2, 0.01, 0.9, 0.999, 1e-8, 1.0, 4, 2, 64, false, false, 7, 3, 2, 1, resume, true, "float32", null);
     }
 
     private static final Trainer.Listener QUIET = m -> { };
@@ -79,7 +79,7 @@ class TrainerTest {
         assertTrue(messages.stream().anyMatch(m -> m.contains("were cut")), messages.toString());
         TrainConfig strict = config(LLAMA, d, tmp.resolve("o2"), false, 1, 1e-3, false);
         TrainConfig reject = new TrainConfig(strict.model(), strict.data(), strict.out(), false, 4, 8, 0, strict.loraTargets(),
-                1, 1, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, true, false, 7, 3, 2, 1, false, false, "float32");
+                1, 1, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, true, false, 7, 3, 2, 1, false, false, "float32", null);
         AbsorbException e = assertThrows(AbsorbException.class, () -> Trainer.run(reject, QUIET));
         assertTrue(e.getMessage().contains("longer than --max-length 64"), e.getMessage());
     }
@@ -151,7 +151,7 @@ class TrainerTest {
         assertEquals(f32.get(f32.size() - 1).loss(), bf16.get(bf16.size() - 1).loss(), 0.05 * f32.get(0).loss());
         AbsorbException e = assertThrows(AbsorbException.class, () -> new TrainConfig(LLAMA, d, tmp, false, 4, 8, 0,
                 absorb.model.LoraAdapter.TARGETS, 1, 2, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, false,
-                false, 7, 3, 2, 1, false, false, "bf16"));
+                false, 7, 3, 2, 1, false, false, "bf16", null));
         assertTrue(e.getMessage().contains("LoRA adapters only"), e.getMessage());
     }
 
@@ -162,7 +162,7 @@ class TrainerTest {
         Trainer.Result first = Trainer.run(lora(d, tmp.resolve("done"), "float32"), m -> { });
         TrainConfig again = new TrainConfig(LLAMA, d, tmp.resolve("done"), true, 4, 8, 0.0,
                 absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant", 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false,
-                false, 3, 0, 2, 1, true, false, "float32");
+                false, 3, 0, 2, 1, true, false, "float32", null);
         List<Trainer.StepMetrics> steps = new ArrayList<>();
         Trainer.Result second = Trainer.run(again, steps::add);
         assertTrue(steps.isEmpty(), "no step is trained again");
@@ -172,7 +172,7 @@ class TrainerTest {
 
     private static TrainConfig lora(Path data, Path out, String dtype) {
         return new TrainConfig(LLAMA, data, out, true, 4, 8, 0.0, absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant",
-                0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false, false, 3, 0, 2, 1, false, false, dtype);
+                0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false, false, 3, 0, 2, 1, false, false, dtype, null);
     }
 
     /**

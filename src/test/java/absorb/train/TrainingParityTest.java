@@ -116,7 +116,7 @@ class TrainingParityTest {
             for (int pass = 0; pass < 2; pass++) {
                 try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
                     LoraAdapter.load(TRAIN.resolve(name + "_lora_init"), model);
-                    Map<String, NDArray> params = LoraAdapterParams.of(model);
+                    Map<String, NDArray> params = LoraAdapter.attached(model);
                     params.values().forEach(p -> p.setRequiresGradient(true));
                     if (pass == 0) {
                         double loss = lossAndBackward(model, batch);
@@ -185,22 +185,5 @@ class TrainingParityTest {
             }
         }
         assertTrue(ev.length > 0);
-    }
-
-    /** The adapter tensors by PEFT name, in the order the model holds them. */
-    static final class LoraAdapterParams {
-        static Map<String, NDArray> of(Transformer model) {
-            Map<String, NDArray> out = new LinkedHashMap<>();
-            for (int i = 0; i < model.layers(); i++) {
-                for (int j = 0; j < 7; j++) {
-                    var lin = model.block(i).projections().get(j);
-                    if (!lin.hasAdapter()) continue;
-                    String module = LoraAdapter.moduleName(i, j);
-                    out.put("base_model.model." + module + ".lora_A.weight", lin.loraA());
-                    out.put("base_model.model." + module + ".lora_B.weight", lin.loraB());
-                }
-            }
-            return out;
-        }
     }
 }
