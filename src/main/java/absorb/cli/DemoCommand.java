@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -56,16 +57,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", paramLabel = "S", description = "Seed for walks and word assignments (7).")
     long seed;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
-    int threads;
-
     @Option(names = "--robustness-seeds", defaultValue = "3", paramLabel = "N",
             description = "Measure every claim again with N more seeds (walks and word assignments) and report in how"
                     + " many it holds (3; 0 to skip).")
     int robustnessSeeds;
 
-    @Option(names = "--verbose", description = "Show stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    ThreadOptions threads;
 
     /** Thresholds the demo's claims are held to. */
     static final double MIN_ACCURACY = 0.8, MIN_SPECTRAL_R2 = 0.5, MIN_POWER_LAW_R2 = 0.9;
@@ -75,7 +73,7 @@ final class DemoCommand implements Callable<Integer> {
         if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
         if (robustnessSeeds < 0) throw new AbsorbException("--robustness-seeds must be 0 or more, not " + robustnessSeeds + ".");
         Path dir = model != null ? model : bundledModel();
-        Compute.setThreads(threads);
+        threads.apply();
         long t0 = System.nanoTime();
         ObjectMapper json = new ObjectMapper();
         ObjectNode summary = json.createObjectNode();

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -132,11 +133,8 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "float32 (default), or bf16 with LoRA: a frozen bfloat16 base and a float32 adapter.")
     String dtype;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
-    int threads;
-
-    @Option(names = "--verbose", description = "Show stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    ThreadOptions threads;
 
     @Override
     public Integer call() {
@@ -155,7 +153,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 epochs, maxSteps, lr != null ? lr : (useLora ? 2e-4 : 5e-5), schedule, warmup, weightDecay, betas[0],
                 betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
                 keepCheckpoints, logEvery, resume, deterministic, dtype, adapter);
-        absorb.model.Compute.setThreads(threads);
+        threads.apply();
         if (!resume && !hasCheckpoints()) saveOptions();
         Trainer.Result r = Trainer.run(config, new Progress(logEvery));
         if (!r.interrupted()) {

@@ -1,6 +1,7 @@
 package absorb.cli;
 
 import absorb.model.Compute;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: where, in which number format, on how many threads. */
@@ -12,16 +13,11 @@ final class Options {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu (default), gpu or gpu:N.")
     String device;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "Threads for tensor operations (default: one per core).")
-    int threads;
-
-    @Option(names = "--verbose", description = "Show stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    ThreadOptions threads;
 
     Compute compute() {
-        if (threads < 0) throw new absorb.AbsorbException("--threads must be 0 (automatic) or more, not " + threads + ".");
-        Compute.setThreads(threads);
+        threads.apply();
         return new Compute(Compute.parseDevice(device), Compute.parseDtype(dtype));
     }
 }

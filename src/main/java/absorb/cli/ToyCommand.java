@@ -6,6 +6,7 @@ import absorb.train.Trainer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "toy", mixinStandardHelpOptions = true,
@@ -57,16 +58,13 @@ final class ToyCommand implements Callable<Integer> {
         @Option(names = "--resume", description = "Continue an interrupted run in --out.")
         boolean resume;
 
-        @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads for tensor operations.")
-        int threads;
-
-        @Option(names = "--verbose", description = "Show stack traces on errors.")
-        boolean verbose;
+        @Mixin
+        ThreadOptions threads;
 
         @Override
         public Integer call() {
             if (!world.equals("graphs")) throw new AbsorbException("--world " + world + " is not known; use graphs.");
-            absorb.model.Compute.setThreads(threads);
+            threads.apply();
             ToyPretrain.Size s = ToyPretrain.Size.of(size);
             if (steps != null) {
                 if (steps < 1) throw new AbsorbException("--steps must be at least 1, not " + steps + ".");

@@ -70,5 +70,11 @@ class GraphTraceCommandTest {
         Cli d = Cli.run("demo", "--robustness-seeds", "-1", "--out", tmp.toString());
         assertEquals(2, d.exit, d.toString());
         assertTrue(d.oneLine() && d.err.contains("--robustness-seeds"), d.toString());
+        for (String[] a : new String[][] {{"demo", "--threads", "-1", "--out", tmp.toString()}, {"toy", "pretrain",
+            "--threads", "-1", "--out", tmp.toString()}}) {
+            Cli t = Cli.run(a);
+            assertEquals(2, t.exit, t.toString());
+            assertTrue(t.oneLine() && t.err.contains("--threads must be"), t.toString());
+        }
     }
 }
