@@ -154,7 +154,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
                 keepCheckpoints, logEvery, resume, deterministic, dtype, adapter);
         threads.apply();
-        if (!resume && !hasCheckpoints()) saveOptions();
+        if (!resume && !Trainer.hasCheckpoints(out)) saveOptions();
         Trainer.Result r = Trainer.run(config, new Progress(logEvery));
         if (!r.interrupted()) {
             System.err.printf(Locale.ROOT, "done: %d steps, final loss %.4f; %s written to %s%n", r.steps(), r.finalLoss(),
@@ -197,14 +197,6 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         merged.restored = true;
         return merged;
-    }
-
-    private boolean hasCheckpoints() {
-        try (var s = Files.list(out.resolve("checkpoints"))) {
-            return s.findAny().isPresent();
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** Writes the options given (paths made absolute) to {@link #SAVED_ARGS} in --out. */

@@ -86,14 +86,13 @@ public final class ToyPretrain {
             boolean last = k == size.phases();
             Path dir = last ? out : out.resolve("phase" + k);
             Size phase = k == 1 ? size : size.withLr(size.lr(), size.laterWarmup());
-            if (!last && Files.isRegularFile(dir.resolve("model.safetensors")) && !Files.isDirectory(dir.resolve("checkpoints"))
-                    && resume) {
+            if (resume && !last && Files.isRegularFile(dir.resolve("model.safetensors")) && !Trainer.hasCheckpoints(dir)) {
                 log.onMessage("Phase " + k + " of " + size.phases() + " is done: " + dir + ".");
                 previous = dir;
                 continue;
             }
             if (size.phases() > 1) log.onMessage("Phase " + k + " of " + size.phases() + " into " + dir + ".");
-            r = run(phase, seed + k - 1, previous, dir, resume, evalEvery, log);
+            r = run(phase, seed + k - 1, previous, dir, resume, evalEvery, log, last ? command(size, seed, from, out) : null);
             if (r.interrupted()) return r;
             previous = dir;
         }
@@ -111,29 +110,27 @@ public final class ToyPretrain {
             }
             deleteTree(dir);
         }
-        if (size.phases() > 1) {
-            try {
-                ObjectNode toy = (ObjectNode) new ObjectMapper().readTree(out.resolve("toy_config.json").toFile());
-                Size preset = Size.of(size.name());
-                toy.put("phases", size.phases());
-                toy.put("command", "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
-                        + (size.phases() != preset.phases() ? " --phases " + size.phases() : "")
-                        + (size.steps() != preset.steps() ? " --steps " + size.steps() : "")
-                        + (from != null ? " --from " + from : "") + " --out " + out);
-                AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
-            } catch (IOException e) {
-                throw new AbsorbException("Cannot update " + out.resolve("toy_config.json") + ": " + e.getMessage() + ".");
-            }
-        }
         return r;
+    }
+
+    /** The command line that trains {@code size} (all its phases) as {@link #runPhases} was asked to. */
+    static String command(Size size, long seed, Path from, Path out) {
+        Size preset = Size.of(size.name());
+        return "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
+                + (size.phases() != preset.phases() ? " --phases " + size.phases() : "")
+                + (size.steps() != preset.steps() ? " --steps " + size.steps() : "")
+                + (size.lr() != preset.lr() ? " --lr " + size.lr() : "")
+                + (size.warmup() != preset.warmup() ? " --warmup " + size.warmup() : "")
+                + (from != null ? " --from " + from : "") + " --out " + out;
     }
 
     /**
      * Trains {@code size} with {@code seed} into {@code out}, from random weights or, when {@code from} is given,
-     * from that model (a further phase of training); {@code log} receives progress lines.
+     * from that model (a further phase of training); {@code log} receives progress lines. {@code command}, when not
+     * null, is recorded in toy_config.json as the command that reproduces the model (the last phase's).
      */
     public static Trainer.Result run(Size size, long seed, Path from, Path out, boolean resume, int evalEvery,
-            Trainer.Listener log) {
+            Trainer.Listener log, String command) {
         ToyWorld world = new ToyWorld(ToyWorld.Settings.defaults(size.length()));
         Path init = out.resolve(".init");
         if (!resume || !Files.isDirectory(init)) {
@@ -183,10 +180,10 @@ public final class ToyPretrain {
             toy.put("lr", size.lr());
             toy.put("warmup", size.warmup());
             toy.put("schedule", "cosine");
-            toy.put("command", "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
-                    + (size.steps() != Size.of(size.name()).steps() ? " --steps " + size.steps() : "")
-                    + (size.lr() != Size.of(size.name()).lr() ? " --lr " + size.lr() : "")
-                    + (from != null ? " --from PREVIOUS_PHASE" : "") + " --out " + out);
+            if (command != null) {
+                toy.put("phases", size.phases());
+                toy.put("command", command);
+            }
             AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
         }
         return r;

@@ -302,8 +302,7 @@ public final class Trainer {
             throw new AbsorbException("Output folder " + c.out() + " is not writable (" + e.getClass().getSimpleName()
                     + ": " + e.getMessage() + ").");
         }
-        Path existing = c.out().resolve("checkpoints");
-        if (!c.resume() && Files.isDirectory(existing) && !listCheckpoints().isEmpty()) {
+        if (!c.resume() && hasCheckpoints(c.out())) {
             throw new AbsorbException("Output folder " + c.out() + " already has checkpoints; pass --resume to continue that"
                     + " run, or choose another --out.");
         }
@@ -314,14 +313,25 @@ public final class Trainer {
     }
 
     private List<Path> listCheckpoints() {
-        if (!Files.isDirectory(checkpoints())) return List.of();
-        try (Stream<Path> s = Files.list(checkpoints())) {
+        return checkpointsIn(c.out());
+    }
+
+    /** Whether output folder {@code out} holds a checkpoint that --resume would continue from. */
+    public static boolean hasCheckpoints(Path out) {
+        return !checkpointsIn(out).isEmpty();
+    }
+
+    /** The complete checkpoints in output folder {@code out}, oldest first. */
+    private static List<Path> checkpointsIn(Path out) {
+        Path dir = out.resolve("checkpoints");
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
                     .filter(p -> Files.isRegularFile(p.resolve("state.json")))
                     .sorted()
                     .toList();
         } catch (IOException e) {
-            throw new AbsorbException("Cannot list " + checkpoints() + ": " + e.getMessage() + ".");
+            throw new AbsorbException("Cannot list " + dir + ": " + e.getMessage() + ".");
         }
     }
 
