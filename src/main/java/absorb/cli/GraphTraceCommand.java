@@ -166,6 +166,12 @@ final class GraphTraceCommand implements Callable<Integer> {
         return head + "Its " + describe("t_reach", s.reachFit()) + ". This reading is reported beside t*; the claims use t*.";
     }
 
+    /** The fitted power law a n^b drawn at {@code fx}. */
+    private static Charts.Series fitLine(Fits.PowerLaw f, double[] fx, String suffix) {
+        double[] fy = java.util.Arrays.stream(fx).map(x -> f.a() * Math.pow(x, f.b())).toArray();
+        return new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f", f.a(), f.b()) + suffix, fx, fy);
+    }
+
     private static ObjectNode putFit(ObjectNode o, String name, Fits.PowerLaw f, String method) {
         ObjectNode fit = o.putObject(name);
         fit.put("a", f.a());
@@ -205,22 +211,14 @@ final class GraphTraceCommand implements Callable<Integer> {
                     + " (graphs that never reach it are left out)");
         }
         AtomicFile.writeJson(dir.resolve("sweep.json"), o, true);
-        double[] xs = s.sizes(), fx = new double[2], fy = new double[2];
-        double lo = java.util.Arrays.stream(xs).min().orElse(1), hi = java.util.Arrays.stream(xs).max().orElse(2);
-        fx[0] = lo;
-        fx[1] = hi;
-        for (int i = 0; i < 2; i++) fy[i] = s.fit().a() * Math.pow(fx[i], s.fit().b());
+        double[] xs = s.sizes();
+        double[] fx = {java.util.Arrays.stream(xs).min().orElse(1), java.util.Arrays.stream(xs).max().orElse(2)};
         List<Charts.Series> fitSeries = new ArrayList<>(List.of(new Charts.Series("measured t*", xs, s.tStars()),
-                new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f", s.fit().a(), s.fit().b()), fx, fy)));
+                fitLine(s.fit(), fx, "")));
         if (s.reachFit() != null) {
-            List<double[]> reached = new ArrayList<>();
-            for (int i = 0; i < xs.length; i++) if (!Double.isNaN(s.tReach()[i])) reached.add(new double[] {xs[i], s.tReach()[i]});
-            double[] ry = new double[2];
-            for (int i = 0; i < 2; i++) ry[i] = s.reachFit().a() * Math.pow(fx[i], s.reachFit().b());
-            fitSeries.add(new Charts.Series("measured t_reach", reached.stream().mapToDouble(p -> p[0]).toArray(),
-                    reached.stream().mapToDouble(p -> p[1]).toArray()));
-            fitSeries.add(new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f (t_reach)", s.reachFit().a(),
-                    s.reachFit().b()), fx, ry));
+            double[][] reached = s.reached();
+            fitSeries.add(new Charts.Series("measured t_reach", reached[0], reached[1]));
+            fitSeries.add(fitLine(s.reachFit(), fx, " (t_reach)"));
         }
         org.knowm.xchart.XYChart fitChart = Charts.lines("Critical context against graph size", "nodes n (log)",
                 "critical context (log)", fitSeries, true);

@@ -22,7 +22,18 @@ public final class Experiments {
      * reach the level.
      */
     public record Sweep(List<GraphTrace.Result> runs, double[] sizes, double[] tStars, Fits.PowerLaw fit,
-            double[] tReach, Fits.PowerLaw reachFit) {}
+            double[] tReach, Fits.PowerLaw reachFit) {
+        /** {sizes, t_reach} of the graphs whose accuracy reached the level. */
+        public double[][] reached() {
+            return reached(sizes, tReach);
+        }
+
+        private static double[][] reached(double[] sizes, double[] tReach) {
+            int[] at = java.util.stream.IntStream.range(0, sizes.length).filter(i -> !Double.isNaN(tReach[i])).toArray();
+            return new double[][] {java.util.Arrays.stream(at).mapToDouble(i -> sizes[i]).toArray(),
+                java.util.Arrays.stream(at).mapToDouble(i -> tReach[i]).toArray()};
+        }
+    }
 
     public static Sweep sweep(TraceConfig base, List<String> graphs, LanguageModel lm, Consumer<String> progress) {
         if (graphs.size() < 3) throw new AbsorbException("--graphs needs at least three graphs for a power-law fit.");
@@ -35,10 +46,8 @@ public final class Experiments {
             t[i] = r.critical().tStar();
             reach[i] = r.critical().tReach();
         }
-        List<double[]> reached = new ArrayList<>();
-        for (int i = 0; i < n.length; i++) if (!Double.isNaN(reach[i])) reached.add(new double[] {n[i], reach[i]});
-        Fits.PowerLaw reachFit = reached.size() < 3 ? null : Fits.powerLaw(
-                reached.stream().mapToDouble(p -> p[0]).toArray(), reached.stream().mapToDouble(p -> p[1]).toArray());
+        double[][] reached = Sweep.reached(n, reach);
+        Fits.PowerLaw reachFit = reached[0].length < 3 ? null : Fits.powerLaw(reached[0], reached[1]);
         return new Sweep(runs, n, t, Fits.powerLaw(n, t), reach, reachFit);
     }
 
