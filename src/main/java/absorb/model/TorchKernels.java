@@ -52,12 +52,12 @@ public final class TorchKernels {
               def to_float32(self: __torch__.Kernels,
                 x: Tensor) -> Tensor:
                 return torch.to(x, 6)
-              def to_empty(self: __torch__.Kernels,
+              def empty_like(self: __torch__.Kernels,
                 like: Tensor,
                 rows: int,
                 cols: int) -> Tensor:
                 return torch.empty([rows, cols], dtype=ops.prim.dtype(like))
-              def to_columns(self: __torch__.Kernels,
+              def copy_columns(self: __torch__.Kernels,
                 dst: Tensor,
                 src: Tensor,
                 start: int) -> int:
@@ -331,6 +331,14 @@ public final class TorchKernels {
     }
 
     /**
+     * Kernels whose results can become weights: they run outside inference mode, whose tensors can never enter
+     * autograd later (weights cast or laid out at load time are trained against, as in LoRA over a bfloat16 base).
+     * Every other kernel runs in inference mode when gradients are off, which is faster.
+     */
+    private static final java.util.Set<String> MAKES_WEIGHTS =
+            java.util.Set.of("to_bfloat16", "to_float32", "empty_like", "copy_columns");
+
+    /**
      * Runs a kernel. Arguments are tensors, prebuilt {@link IValue}s (kept open: the caller owns them), booleans,
      * integers or doubles. Returns the IValue result; tensors come out with {@link #tensor} or {@link #tuple}.
      */
@@ -347,9 +355,9 @@ public final class TorchKernels {
                 else if (a instanceof Integer n) in[i] = IValue.from(n.longValue());
                 else in[i] = IValue.from(((Number) a).doubleValue());
             }
-            // Inference mode is faster, but its tensors can never enter autograd later: casts stay out of it, since
-            // weights cast at load time are trained against (LoRA over a bfloat16 base).
-            if (!JniUtils.isGradMode() && !method.startsWith("to_")) return IValueUtils.runMethod(module(), method, in);
+            if (!JniUtils.isGradMode() && !MAKES_WEIGHTS.contains(method)) {
+                return IValueUtils.runMethod(module(), method, in);
+            }
             long[] handles = new long[in.length];
             for (int i = 0; i < in.length; i++) handles[i] = in[i].getHandle();
             try {
@@ -396,12 +404,12 @@ public final class TorchKernels {
 
     /** An uninitialised [rows, cols] tensor of {@code like}'s dtype, in {@code like}'s manager. */
     static NDArray emptyLike(NDArray like, int rows, int cols) {
-        return tensor(run("to_empty", like, rows, cols), like.getManager());
+        return tensor(run("empty_like", like, rows, cols), like.getManager());
     }
 
     /** Copies src^T ([n, r] into [r, n]) into columns {@code start} to {@code start + n} of {@code dst}. */
     static void copyColumns(NDArray dst, NDArray src, int start) {
-        run("to_columns", dst, src, start).close();
+        run("copy_columns", dst, src, start).close();
     }
 
     /** RMSNorm as transformers computes it (float32 inside, cast back, then the weight). */
