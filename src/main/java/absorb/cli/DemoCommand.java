@@ -79,6 +79,7 @@ final class DemoCommand implements Callable<Integer> {
         ObjectNode summary = json.createObjectNode();
         summary.put("model", dir.toString());
         ArrayNode claims = summary.putArray("claims");
+        int heldAtSeed = 0, heldEverywhere = 0;
         HtmlReport report = new HtmlReport("absorb demo: in-context representations of a graph");
         try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
             TraceConfig base = new TraceConfig(dir, adapter, "grid:4x4", null, true, "walk", context, batch, "all", window, 40,
@@ -108,13 +109,13 @@ final class DemoCommand implements Callable<Integer> {
                         GraphTrace.run(b.withGraph("ring:10"), lm, DemoCommand::quiet), otherSweeps.get(k - 1),
                         Experiments.conflict(b.withWords(null, false), lm, DemoCommand::quiet)));
             }
-            List<Object[]> list = new ArrayList<>();
+            List<String> lines = new ArrayList<>();
+            List<Boolean> verdicts = new ArrayList<>();
             for (int i = 0; i < measured.size(); i++) {
                 Claim m = measured.get(i);
                 ObjectNode o = claims.addObject();
                 o.put("name", m.name());
-                if (Double.isNaN(m.value())) o.putNull("value");
-                else o.put("value", m.value());
+                putNumber(o, "value", m.value());
                 o.put("threshold", m.threshold());
                 o.put("holds", m.holds());
                 o.put("measured", m.what());
@@ -125,8 +126,7 @@ final class DemoCommand implements Callable<Integer> {
                     held += x.holds() ? 1 : 0;
                     ObjectNode e = again.addObject();
                     e.put("seed", seed + k + 1);
-                    if (Double.isNaN(x.value())) e.putNull("value");
-                    else e.put("value", x.value());
+                    putNumber(e, "value", x.value());
                     e.put("holds", x.holds());
                 }
                 String across = held + " of " + (others.size() + 1) + " seeds";
@@ -135,7 +135,10 @@ final class DemoCommand implements Callable<Integer> {
                         m.threshold(), m.holds() ? "holds" : "does NOT hold",
                         others.isEmpty() ? "" : " (in " + across + ")", m.what());
                 log(line);
-                list.add(new Object[] {line, m.holds() && held == others.size() + 1});
+                lines.add(line);
+                verdicts.add(held == others.size() + 1);
+                if (m.holds()) heldAtSeed++;
+                if (held == others.size() + 1) heldEverywhere++;
             }
             ObjectNode readings = summary.putObject("readings");
             if (s.reachFit() != null) {
@@ -172,20 +175,14 @@ final class DemoCommand implements Callable<Integer> {
                         + robustnessSeeds + " more seeds (fresh walks and word assignments); a claim is marked as holding"
                         + " only if it holds in every seed.");
             }
-            for (Object[] row : list) report.verdict((String) row[0], (Boolean) row[1]);
+            for (int i = 0; i < lines.size(); i++) report.verdict(lines.get(i), verdicts.get(i));
             summary.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
         }
         AtomicFile.writeJson(out.resolve("summary.json"), summary, true);
         report.write(out.resolve("report.html"));
-        long held = 0, everywhere = 0;
-        for (var cl : claims) {
-            if (cl.get("holds").asBoolean()) held++;
-            String across = cl.path("holds_across_seeds").asText();
-            if (across.startsWith((robustnessSeeds + 1) + " of ")) everywhere++;
-        }
-        log(String.format(Locale.ROOT, "%d of %d claims hold with seed %d%s; report: %s, summary: %s", held,
-                claims.size(), seed, robustnessSeeds > 0 ? String.format(Locale.ROOT, ", %d in all %d seeds", everywhere,
-                        robustnessSeeds + 1) : "", out.resolve("report.html"), out.resolve("summary.json")));
+        log(String.format(Locale.ROOT, "%d of %d claims hold with seed %d%s; report: %s, summary: %s", heldAtSeed,
+                claims.size(), seed, robustnessSeeds > 0 ? String.format(Locale.ROOT, ", %d in all %d seeds",
+                        heldEverywhere, robustnessSeeds + 1) : "", out.resolve("report.html"), out.resolve("summary.json")));
         return 0;
     }
 
@@ -230,6 +227,12 @@ final class DemoCommand implements Callable<Integer> {
                 new Claim("graphs.conflict.context_ring_later", v[2] - v[3], "> 0", v[2] - v[3] > 0,
                         "R^2 of PC3-4 with the in-context ring (" + f(v[2]) + ") minus with the weekly circle (" + f(v[3])
                                 + ") at " + c.hook()));
+    }
+
+    /** {@code value} under {@code key}, or JSON null where it was not measured (NaN). */
+    private static void putNumber(ObjectNode o, String key, double value) {
+        if (Double.isNaN(value)) o.putNull(key);
+        else o.put(key, value);
     }
 
     private static void quiet(String line) {
