@@ -265,16 +265,10 @@ public final class Safetensors implements AutoCloseable {
             return readRange(manager, e.begin(), bytes, shape, stored, target);
         }
         // A tensor above 1 GiB (a large embedding) is read in blocks of rows: one mapping must stay under 2 GiB.
-        long rowBytes = bytes / e.shape()[0];
-        long chunkRows = Math.max(1, (1L << 30) / rowBytes);
         NDList parts = new NDList();
         try {
-            long rows = e.shape()[0];
-            for (long r = 0; r < rows; r += chunkRows) {
-                long n = Math.min(chunkRows, rows - r);
-                long[] partShape = e.shape().clone();
-                partShape[0] = n;
-                parts.add(readRange(manager, e.begin() + r * rowBytes, n * rowBytes, new Shape(partShape), stored, target));
+            for (RowBlock b : rowBlocks(e, 1L << 30)) {
+                parts.add(readRange(manager, b.offset(), b.length(), b.shape(), stored, target));
             }
             return NDArrays.concat(parts, 0);
         } finally {
@@ -297,20 +291,16 @@ public final class Safetensors implements AutoCloseable {
         long rows = e.shape()[0], cols = e.shape()[1];
         DataType stored = dataType(file, e);
         if (e.numel() == 0) return manager.zeros(new Shape(cols, rows), target);
-        long rowBytes = (e.end() - e.begin()) / rows;
-        long chunkRows = Math.max(1, blockBytes / rowBytes);
         NDArray dst = null;
         try {
-            for (long r = 0; r < rows; r += chunkRows) {
-                long n = Math.min(chunkRows, rows - r);
+            for (RowBlock b : rowBlocks(e, blockBytes)) {
                 try (NDManager scratch = manager.newSubManager()) {
-                    NDArray block = readRange(scratch, e.begin() + r * rowBytes, n * rowBytes, new Shape(n, cols), stored,
-                            target);
+                    NDArray block = readRange(scratch, b.offset(), b.length(), b.shape(), stored, target);
                     if (dst == null) {
                         dst = TorchKernels.emptyLike(block, (int) cols, (int) rows);
                         dst.attach(manager);
                     }
-                    TorchKernels.copyColumns(dst, block, (int) r);
+                    TorchKernels.copyColumns(dst, block, (int) b.firstRow());
                 }
             }
             return dst;
@@ -318,6 +308,23 @@ public final class Safetensors implements AutoCloseable {
             if (dst != null) dst.close();
             throw ex;
         }
+    }
+
+    /** Rows {@code firstRow} onward of a tensor: their shape, and where their bytes lie in the data section. */
+    private record RowBlock(long firstRow, Shape shape, long offset, long length) {}
+
+    /** A tensor (of at least one row) cut into blocks of whole rows of at most {@code maxBytes} (one row at least). */
+    private static List<RowBlock> rowBlocks(Entry e, long maxBytes) {
+        long rows = e.shape()[0], rowBytes = (e.end() - e.begin()) / rows;
+        long perBlock = Math.max(1, maxBytes / rowBytes);
+        List<RowBlock> out = new ArrayList<>();
+        for (long r = 0; r < rows; r += perBlock) {
+            long n = Math.min(perBlock, rows - r);
+            long[] shape = e.shape().clone();
+            shape[0] = n;
+            out.add(new RowBlock(r, new Shape(shape), e.begin() + r * rowBytes, n * rowBytes));
+        }
+        return out;
     }
 
     private NDArray readRange(NDManager manager, long offset, long length, Shape shape, DataType stored,
