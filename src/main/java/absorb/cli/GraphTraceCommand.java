@@ -172,7 +172,7 @@ final class GraphTraceCommand implements Callable<Integer> {
         return new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f", f.a(), f.b()) + suffix, fx, fy);
     }
 
-    private static ObjectNode putFit(ObjectNode o, String name, Fits.PowerLaw f, String method) {
+    private static void putFit(ObjectNode o, String name, Fits.PowerLaw f, String method) {
         ObjectNode fit = o.putObject(name);
         fit.put("a", f.a());
         fit.put("exponent", f.b());
@@ -181,7 +181,6 @@ final class GraphTraceCommand implements Callable<Integer> {
         fit.put("r2", f.r2());
         fit.put("points", f.points());
         fit.put("method", method);
-        return fit;
     }
 
     /** Each size's run in a subfolder, sweep.json, the fit figure, and the report sections. */
