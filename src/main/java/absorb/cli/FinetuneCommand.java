@@ -2,6 +2,7 @@ package absorb.cli;
 
 import absorb.AbsorbException;
 import absorb.model.AtomicFile;
+import absorb.model.JsonFiles;
 import absorb.train.TrainConfig;
 import absorb.train.Trainer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,8 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -182,11 +183,7 @@ final class FinetuneCommand implements Callable<Integer> {
     private FinetuneCommand withSavedOptions() {
         Path file = out.resolve(SAVED_ARGS);
         List<String> args = new ArrayList<>();
-        try {
-            for (JsonNode a : new ObjectMapper().readTree(file.toFile()).path("args")) args.add(a.asText());
-        } catch (IOException e) {
-            throw new AbsorbException("Cannot read " + file + ": " + e.getMessage() + ".");
-        }
+        for (JsonNode a : JsonFiles.readObject(file, "Saved options").path("args")) args.add(a.asText());
         List<String> given = spec.commandLine().getParseResult().originalArgs(); // the command line from its start
         args.addAll(given.subList(given.indexOf(spec.name()) + 1, given.size()));
         FinetuneCommand merged = new FinetuneCommand();

@@ -7,6 +7,7 @@ import absorb.analysis.Pca;
 import absorb.analysis.Spectral;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
+import absorb.model.JsonFiles;
 import absorb.model.LanguageModel;
 import absorb.model.Transformer;
 import ai.djl.ndarray.NDArray;
@@ -14,8 +15,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -227,13 +226,7 @@ public final class GraphTrace {
     }
 
     private static int[][] readNodes(Path file, int offset) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new AbsorbException("Sequences file " + file + " is not valid JSON: " + e.getMessage() + ".");
-        }
-        JsonNode nodes = root == null ? null : root.get("nodes");
+        JsonNode nodes = JsonFiles.readObject(file, "Sequences file").get("nodes");
         if (nodes == null || !nodes.isArray() || nodes.isEmpty()) throw new AbsorbException("Sequences file " + file + " has no nodes.");
         int[][] out = new int[nodes.size()][];
         for (int b = 0; b < out.length; b++) {

@@ -7,6 +7,7 @@ import absorb.model.AtomicFile;
 import absorb.model.Checkpoint;
 import absorb.model.Compute;
 import absorb.model.GenerationConfig;
+import absorb.model.JsonFiles;
 import absorb.model.LanguageModel;
 import absorb.model.ModelConfig;
 import absorb.model.Tokenizer;
@@ -161,15 +162,11 @@ public final class ToyPretrain {
             ObjectNode toy = new ObjectMapper().createObjectNode();
             ArrayNode phases = toy.putArray("earlier_phases");
             if (from != null && Files.isRegularFile(from.resolve("toy_config.json"))) {
-                try {
-                    JsonNode earlier = new ObjectMapper().readTree(from.resolve("toy_config.json").toFile());
-                    earlier.path("earlier_phases").forEach(phases::add);
-                    ObjectNode last = earlier.deepCopy();
-                    last.remove("earlier_phases");
-                    phases.add(last);
-                } catch (IOException e) {
-                    throw new AbsorbException("Cannot read " + from.resolve("toy_config.json") + ": " + e.getMessage() + ".");
-                }
+                JsonNode earlier = JsonFiles.readObject(from.resolve("toy_config.json"), "Toy config");
+                earlier.path("earlier_phases").forEach(phases::add);
+                ObjectNode last = earlier.deepCopy();
+                last.remove("earlier_phases");
+                phases.add(last);
             }
             toy.put("world", "graphs");
             toy.put("size", size.name());

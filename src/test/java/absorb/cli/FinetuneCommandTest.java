@@ -34,6 +34,12 @@ class FinetuneCommandTest {
         assertEquals(2, changed.exit, changed.toString());
         assertTrue(changed.oneLine() && changed.err.contains("other settings (lr"), changed.toString());
 
+        Path broken = Files.createDirectories(tmp.resolve("broken"));
+        Files.writeString(broken.resolve(FinetuneCommand.SAVED_ARGS), "{\"args\": [\"--model\"");
+        Cli unreadable = Cli.run("finetune", "--out", broken.toString(), "--resume");
+        assertEquals(2, unreadable.exit, unreadable.toString());
+        assertTrue(unreadable.oneLine() && unreadable.err.contains("not valid JSON"), unreadable.toString());
+
         Cli none = Cli.run("finetune", "--out", tmp.resolve("empty").toString());
         assertEquals(2, none.exit, none.toString());
         assertTrue(none.oneLine() && none.err.contains("needs --model and --data"), none.toString());
