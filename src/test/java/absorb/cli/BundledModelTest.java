@@ -32,9 +32,10 @@ class BundledModelTest {
     }
 
     /**
-     * The demo as shipped: every claim holds with the default seed, and the claims that do not depend on where the
-     * critical context is placed (accuracies, spectral alignment, the conflict) hold with every robustness seed too.
-     * The energy-minimum and power-law claims are not stable across seeds for this model (the report says so).
+     * The demo as shipped: the claims this model shows (accuracies, spectral alignment, the conflict) hold with the
+     * default seed and with every robustness seed. The claims placed on t* (the energy minimum before it, its power
+     * law) do not hold for this model (its accuracy reaches one half after about ten words whatever the ring's size;
+     * README, "What the demo shows"): they must be measured and reported with their numbers, not hold.
      */
     @Tag("slow")
     @Test
@@ -42,17 +43,24 @@ class BundledModelTest {
         Path out = tmp.resolve("demo");
         assertEquals(0, Cli.run("demo", "--out", out.toString()).exit);
         JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
-        StringBuilder failed = new StringBuilder(), unstable = new StringBuilder();
+        StringBuilder unstable = new StringBuilder();
+        int onTStar = 0;
         for (JsonNode c : summary.get("claims")) {
             String name = c.get("name").asText();
-            if (!c.get("holds").asBoolean()) failed.append(name).append(" = ").append(c.get("value")).append("; ");
-            boolean robust = !name.startsWith("graphs.power_law") && !name.equals("graphs.grid.energy_min_before_rise");
-            if (robust && !c.get("holds_across_seeds").asText().startsWith("4 of 4")) {
-                unstable.append(name).append(": ").append(c.get("holds_across_seeds").asText()).append("; ");
+            boolean shown = !name.startsWith("graphs.power_law") && !name.equals("graphs.grid.energy_min_before_rise");
+            if (!shown) {
+                onTStar++;
+                assertTrue(c.get("value").isNumber(), name + " is measured");
+                assertEquals(4, c.get("other_seeds").size() + 1, name + " is measured with every seed");
+            } else if (!c.get("holds").asBoolean() || !c.get("holds_across_seeds").asText().startsWith("4 of 4")) {
+                unstable.append(name).append(" = ").append(c.get("value")).append(": ")
+                        .append(c.get("holds_across_seeds").asText()).append("; ");
             }
         }
-        assertEquals("", failed.toString(), "claims that do not hold");
+        assertEquals(3, onTStar);
         assertEquals("", unstable.toString(), "claims that should hold with every seed");
+        assertTrue(summary.get("readings").get("graphs.power_law_reach.r2").asDouble() >= 0.9,
+                "the t_reach power law fits");
         assertTrue(out.resolve("report.html").toFile().length() > 10_000);
     }
 }
