@@ -6,10 +6,7 @@ import absorb.train.AdamW;
 import absorb.train.Batch;
 import absorb.train.CausalLmLoss;
 import absorb.train.TrainingData;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,11 +56,7 @@ final class TrainBench {
 
     private static double step(Transformer model, AdamW opt, Batch batch, int n) {
         long t0 = System.nanoTime();
-        try (NDManager scope = model.compute().newManager();
-                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray loss = CausalLmLoss.sum(scope, model, batch).div(batch.targets());
-            gc.backward(loss);
-        }
+        CausalLmLoss.backward(model, batch, 1.0 / batch.targets());
         opt.step(n, 1e-5, 1.0);
         return (System.nanoTime() - t0) / 1e9;
     }

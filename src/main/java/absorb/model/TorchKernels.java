@@ -94,9 +94,15 @@ public final class TorchKernels {
                     y = torch.linear(x, weight)
                 if torch.gt(torch.numel(lora_a), 0):
                   # the adapter computes in its own dtype (float32 over a bfloat16 base when training in bf16)
+                  # scaling is applied at the rank's width, and in float32 the sum is added by the second product
                   d = torch.to(torch.dropout(x, dropout, training), ops.prim.dtype(lora_a))
-                  delta = torch.mul(torch.linear(torch.linear(d, lora_a), lora_b), scaling)
-                  y = torch.add(y, torch.to(delta, ops.prim.dtype(y)))
+                  a = torch.mul(torch.linear(d, lora_a), scaling)
+                  if torch.eq(ops.prim.dtype(y), ops.prim.dtype(lora_b)):
+                    out = torch.addmm(torch.reshape(y, [-1, y.size(-1)]), torch.reshape(a, [-1, a.size(-1)]),
+                      torch.t(lora_b))
+                    y = torch.view(out, y.size())
+                  else:
+                    y = torch.add(y, torch.to(torch.linear(a, lora_b), ops.prim.dtype(y)))
                 return y
               def rotary(self: __torch__.Kernels,
                 x: Tensor,
@@ -175,19 +181,82 @@ public final class TorchKernels {
                 m = torch.mul(torch.silu(g), u)
                 x = torch.add(x, self.project(m, w[14], w[15], transposed[6], lora[12], lora[13], scaling[6], dropout, training))
                 return (x, k, v)
-              def token_loss(self: __torch__.Kernels,
+              def head_gradients(self: __torch__.Kernels,
                 hidden: Tensor,
                 rows: Tensor,
                 labels: Tensor,
                 head: Tensor,
-                transposed: bool) -> Tensor:
-                # sum over the selected positions of -log softmax(lm_head(h))[label], in float32
-                h = torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+                transposed: bool,
+                scale: float,
+                weight_grad: bool) -> Tuple[Tensor, Tensor, Tensor]:
+                # The cross-entropy of lm_head(h) at the flattened positions rows against labels, and its gradients
+                # written out rather than left to autograd: d/dlogits = softmax - onehot takes one fused softmax over
+                # the logits, where autograd's log_softmax and nll_loss backward take three passes and a zero fill.
+                # Runs without autograd. Returns the summed loss (float32), scale * dL/dh for the selected rows h
+                # and, with weight_grad, scale * dL/dW in W's stored layout (else empty).
+                hd = torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
                 if transposed:
-                  logits = torch.matmul(h, head)
+                  logits = torch.to(torch.matmul(hd, head), 6)
                 else:
-                  logits = torch.linear(h, head)
-                return torch.cross_entropy_loss(torch.to(logits, 6), labels, None, 2, -100, 0.)
+                  logits = torch.to(torch.linear(hd, head), 6)
+                at = torch.unsqueeze(labels, 1)
+                g = torch.softmax(logits, -1)
+                picked = torch.gather(g, 1, at)
+                if torch.gt(torch.min(picked), 0.):
+                  loss = torch.neg(torch.sum(torch.log(picked)))
+                else:
+                  # a label's probability underflowed: the loss from the log-sum-exp stays finite
+                  loss = torch.sum(torch.sub(torch.logsumexp(logits, [-1], True), torch.gather(logits, 1, at)))
+                g.scatter_add_(1, at, torch.full([at.size(0), 1], -1., dtype=6))
+                g = torch.to(g, ops.prim.dtype(head))
+                if transposed:
+                  gh = torch.mul(torch.matmul(g, torch.t(head)), scale)
+                else:
+                  gh = torch.mul(torch.matmul(g, head), scale)
+                gw = torch.empty([0], dtype=ops.prim.dtype(head))
+                if weight_grad:
+                  hs = torch.mul(hd, scale)
+                  if transposed:
+                    gw = torch.matmul(torch.t(hs), g)
+                  else:
+                    gw = torch.matmul(torch.t(g), hs)
+                return (loss, gh, gw)
+              def head_backward(self: __torch__.Kernels,
+                hidden: Tensor,
+                rows: Tensor,
+                gh: Tensor,
+                head: Tensor,
+                gw: Tensor) -> int:
+                # Backpropagates head_gradients' results: gh into the selected rows of hidden (and from there through
+                # the model), gw (when given) into the head weight's gradient
+                h = torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+                if torch.gt(torch.numel(gw), 0):
+                  torch.autograd.backward([h, head], annotate(List[Optional[Tensor]], [gh, gw]))
+                else:
+                  torch.autograd.backward([h], annotate(List[Optional[Tensor]], [gh]))
+                return 0
+              def embedding_rows(self: __torch__.Kernels,
+                ids: Tensor,
+                table: Tensor,
+                transposed: bool) -> Tensor:
+                # the embeddings of ids, outside autograd ([vocab, hidden] table, or [hidden, vocab] when transposed)
+                if transposed:
+                  return torch.embedding(torch.t(table), ids)
+                return torch.embedding(table, ids)
+              def add_embedding_grads(self: __torch__.Kernels,
+                table: Tensor,
+                ids: Tensor,
+                rows_grad: Tensor,
+                transposed: bool) -> int:
+                # table.grad[id] += the gradient of that id's embedding row, for every token
+                g = table.grad
+                if g is not None:
+                  flat = torch.reshape(rows_grad, [-1, rows_grad.size(-1)])
+                  if transposed:
+                    g.index_add_(1, torch.reshape(ids, [-1]), torch.t(flat))
+                  else:
+                    g.index_add_(0, torch.reshape(ids, [-1]), flat)
+                return 0
               def adamw_step(self: __torch__.Kernels,
                 params: List[Tensor],
                 exp_avg: List[Tensor],
@@ -339,6 +408,13 @@ public final class TorchKernels {
             java.util.Set.of("to_bfloat16", "to_float32", "empty_like", "copy_columns");
 
     /**
+     * Kernels that compute gradients by hand: they run with autograd off (their results are constants to it), but
+     * outside inference mode, since their results then enter autograd.
+     */
+    private static final java.util.Set<String> WITHOUT_AUTOGRAD =
+            java.util.Set.of("head_gradients", "embedding_rows", "add_embedding_grads");
+
+    /**
      * Runs a kernel. Arguments are tensors, prebuilt {@link IValue}s (kept open: the caller owns them), booleans,
      * integers or doubles. Returns the IValue result; tensors come out with {@link #tensor} or {@link #tuple}.
      */
@@ -360,6 +436,8 @@ public final class TorchKernels {
             }
             long[] handles = new long[in.length];
             for (int i = 0; i < in.length; i++) handles[i] = in[i].getHandle();
+            boolean gradMode = JniUtils.isGradMode(), off = gradMode && WITHOUT_AUTOGRAD.contains(method);
+            if (off) JniUtils.setGradMode(false);
             try {
                 long out = (long) RUN_METHOD.invoke(LIBRARY, module().getHandle(), method, handles, true, false);
                 return IVALUE.newInstance(out);
@@ -367,6 +445,8 @@ public final class TorchKernels {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
+            } finally {
+                if (off) JniUtils.setGradMode(true);
             }
         } finally {
             for (int i = 0; i < in.length; i++) if (owned[i] && in[i] != null) in[i].close();
@@ -425,11 +505,32 @@ public final class TorchKernels {
     }
 
     /**
-     * The summed cross-entropy of lm_head(hidden) at the flattened positions {@code rows} against {@code labels}
-     * (both int64 [n]); {@code head} is lm_head's weight as stored.
+     * The summed cross-entropy of lm_head(hidden) at the flattened positions {@code rows} against {@code labels} (both
+     * int64 [n]), with its gradients times {@code scale}: [loss, dL/dh for the selected rows, dL/dW or empty]; see
+     * the kernel. {@code head} is lm_head's weight as stored.
      */
-    public static NDArray tokenLoss(NDArray hidden, NDArray rows, NDArray labels, NDArray head, boolean transposed) {
-        return tensor(run("token_loss", hidden, rows, labels, head, transposed), hidden.getManager());
+    public static NDArray[] headGradients(NDArray hidden, NDArray rows, NDArray labels, NDArray head,
+            boolean transposed, double scale, boolean weightGrad) {
+        return tuple(run("head_gradients", hidden, rows, labels, head, transposed, scale, weightGrad),
+                hidden.getManager());
+    }
+
+    /**
+     * Backpropagates {@code gh} from the rows {@code rows} of {@code hidden} through the model, and adds {@code gw} (if
+     * not empty) to {@code head}'s gradient.
+     */
+    public static void headBackward(NDArray hidden, NDArray rows, NDArray gh, NDArray head, NDArray gw) {
+        run("head_backward", hidden, rows, gh, head, gw).close();
+    }
+
+    /** Embedding rows of {@code ids}, outside autograd, in {@code scope}. */
+    public static NDArray embeddingRows(NDManager scope, NDArray ids, NDArray table, boolean transposed) {
+        return tensor(run("embedding_rows", ids, table, transposed), scope);
+    }
+
+    /** Adds each token's embedding-row gradient into {@code table}'s gradient (which must exist). */
+    public static void addEmbeddingGrads(NDArray table, NDArray ids, NDArray rowsGrad, boolean transposed) {
+        run("add_embedding_grads", table, ids, rowsGrad, transposed).close();
     }
 
     /** Whether {@code x} holds bfloat16 (the dtype DJL cannot name). */

@@ -405,13 +405,25 @@ public final class Transformer implements AutoCloseable {
      */
     public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, int[][] segments,
             KvCache cache, ResidualHook hook, Logits logits) {
+        return forward(scope, tokenIds, paddingMask, segments, cache, hook, logits, null);
+    }
+
+    /**
+     * As above, starting from {@code inputEmbeds} [batch, seq, hidden], the embeddings of {@code tokenIds} made by
+     * the caller (training makes them outside autograd, see CausalLmLoss), or from the lookup when null.
+     */
+    public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, int[][] segments,
+            KvCache cache, ResidualHook hook, Logits logits, NDArray inputEmbeds) {
         int batch = tokenIds.length, seq = tokenIds[0].length;
         boolean[][] mask = paddingMask != null ? paddingMask : allTrue(batch, seq);
         if (segments != null && cache != null) throw new IllegalArgumentException("packed rows take no cache");
         int past = cache == null ? 0 : cache.length();
         int[][] positions = segments != null ? segmentPositions(mask, segments) : positions(mask, cache);
-        NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
-        NDArray x = ids.getNDArrayInternal().embedding(ids, embeddingTable(scope), SparseFormat.DENSE).singletonOrThrow();
+        NDArray x = inputEmbeds;
+        if (x == null) {
+            NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
+            x = ids.getNDArrayInternal().embedding(ids, embeddingTable(scope), SparseFormat.DENSE).singletonOrThrow();
+        }
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
         NDArray[] rope = rotaryTables(scope, positions);
         Map<Integer, Mask> masks = new LinkedHashMap<>();

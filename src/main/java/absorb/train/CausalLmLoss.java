@@ -3,36 +3,62 @@ package absorb.train;
 import absorb.model.Linear;
 import absorb.model.TorchKernels;
 import absorb.model.Transformer;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 
 /**
  * The causal language-modelling loss: at each position whose next token is a target, the cross-entropy of the
  * model's prediction, summed. Logits are computed only where a target follows, so masked prompts cost no lm_head
- * time. Divide by the number of targets in the whole (accumulated) batch for the mean, as transformers' Trainer does.
+ * time. Scale by one over the number of targets in the whole (accumulated) batch for the mean, as transformers'
+ * Trainer does.
+ *
+ * <p>The output layer's gradients are written out rather than left to autograd (see the head_gradients kernel), and
+ * autograd carries them into the rest of the model. With tied embeddings that train, the token embeddings are made
+ * outside autograd and their gradients added to the table's rows directly: autograd would build a dense
+ * [vocab, hidden] gradient for the lookup and then add it to the output layer's.
  */
 public final class CausalLmLoss {
     private CausalLmLoss() {}
 
-    /** Summed cross-entropy over {@code batch}'s targets, as a scalar tensor in {@code scope}. */
-    public static NDArray sum(NDManager scope, Transformer model, Batch batch) {
-        Transformer.Output out = model.forward(scope, batch.ids(), batch.padding(), batch.segments(), null, null,
-                Transformer.Logits.NONE);
-        int rows = batch.ids().length, width = batch.ids()[0].length;
-        int n = batch.targets();
-        long[] positions = new long[n];
-        long[] labels = new long[n];
-        int k = 0;
-        for (int b = 0; b < rows; b++) {
-            for (int t = 1; t < width; t++) {
-                if (!batch.target()[b][t]) continue;
-                positions[k] = (long) b * width + t - 1; // the prediction made at t - 1
-                labels[k++] = batch.ids()[b][t];
+    /**
+     * One forward and backward pass over {@code batch}: gradients of {@code scale} times the summed cross-entropy
+     * are added to every parameter that requires them. Returns {@code scale} times the summed cross-entropy.
+     */
+    public static double backward(Transformer model, Batch batch, double scale) {
+        try (NDManager scope = model.compute().newManager();
+                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            Linear head = model.lmHeadProjection();
+            NDArray w = head.storedWeight();
+            boolean headTrains = w.hasGradient();
+            NDArray ids = null, embeds = null;
+            if (headTrains && model.config().tieWordEmbeddings()) {
+                ids = scope.create(batch.ids());
+                embeds = TorchKernels.embeddingRows(scope, ids, w, head.isTransposed());
+                embeds.setRequiresGradient(true);
             }
+            Transformer.Output out = model.forward(scope, batch.ids(), batch.padding(), batch.segments(), null, null,
+                    Transformer.Logits.NONE, embeds);
+            int rows = batch.ids().length, width = batch.ids()[0].length;
+            int n = batch.targets();
+            long[] positions = new long[n];
+            long[] labels = new long[n];
+            int k = 0;
+            for (int b = 0; b < rows; b++) {
+                for (int t = 1; t < width; t++) {
+                    if (!batch.target()[b][t]) continue;
+                    positions[k] = (long) b * width + t - 1; // the prediction made at t - 1
+                    labels[k++] = batch.ids()[b][t];
+                }
+            }
+            NDArray at = scope.create(positions, new Shape(n));
+            NDArray[] g = TorchKernels.headGradients(out.finalHidden(), at, scope.create(labels, new Shape(n)), w,
+                    head.isTransposed(), scale, headTrains);
+            TorchKernels.headBackward(out.finalHidden(), at, g[1], w, g[2]);
+            if (embeds != null) TorchKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
+            return g[0].getFloat() * scale;
         }
-        Linear head = model.lmHeadProjection();
-        return TorchKernels.tokenLoss(out.finalHidden(), scope.create(positions, new Shape(n)),
-                scope.create(labels, new Shape(n)), head.storedWeight(), head.isTransposed());
     }
 }

@@ -12,7 +12,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -179,12 +178,7 @@ public final class Trainer {
                 int targets = micro.stream().mapToInt(Batch::targets).sum();
                 double stepLoss = 0;
                 for (Batch b : micro) {
-                    try (NDManager scope = model.compute().newManager();
-                            GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray l = CausalLmLoss.sum(scope, model, b).div(targets);
-                        gc.backward(l);
-                        stepLoss += l.toFloatArray()[0];
-                    }
+                    stepLoss += CausalLmLoss.backward(model, b, 1.0 / targets);
                     tokens += b.tokens();
                 }
                 if (!Double.isFinite(stepLoss)) {
