@@ -72,6 +72,44 @@ public final class TorchKernels {
                 h = torch.to(x, 6)
                 h = torch.mul(h, torch.rsqrt(torch.add(torch.mean(torch.pow(h, 2), [-1], True), eps)))
                 return torch.mul(weight, torch.to(h, ops.prim.dtype(x)))
+              def product(self: __torch__.Kernels,
+                x: Tensor,
+                weight: Tensor,
+                bias: Tensor,
+                transposed: bool) -> Tensor:
+                # x W^T + b (W stored [in, out] when transposed; bias empty when absent). One row against a large
+                # weight is a matrix-vector product, which libtorch runs on one thread whatever its thread count and
+                # which is bound by memory bandwidth: as two half products in one batched product it runs on two
+                # threads (about 1.4 times the bandwidth on the development machine).
+                n = weight.size(0)
+                if transposed:
+                  n = weight.size(1)
+                k = x.size(-1)
+                # (on the CPU, in float32 only: libtorch's batched bfloat16 product there is much slower than its plain
+                # one, and a GPU runs a matrix-vector product on all its cores anyway)
+                split = torch.eq(torch.numel(x), k) and torch.ge(torch.numel(weight), 262144) and not weight.is_cuda
+                if split and torch.eq(torch.remainder(n, 2), 0) and torch.eq(ops.prim.dtype(weight), 6):
+                  h = torch.floordiv(n, 2)
+                  # halves[b] = the columns b*h .. b*h+h-1 of W^T, as views of the weight whatever its strides
+                  s0 = weight.stride(0)
+                  s1 = weight.stride(1)
+                  if transposed:
+                    halves = torch.as_strided(weight, [2, k, h], [torch.mul(h, s1), s0, s1])
+                  else:
+                    halves = torch.as_strided(weight, [2, k, h], [torch.mul(h, s0), s1, s0])
+                  y = torch.bmm(torch.expand(torch.reshape(x, [1, 1, k]), [2, 1, k]), halves)
+                  y = torch.reshape(torch.transpose(y, 0, 1), torch.add(torch.slice(x.size(), 0, -1, 1), [n]))
+                  if torch.gt(torch.numel(bias), 0):
+                    y = torch.add(y, bias)
+                  return y
+                if transposed:
+                  y = torch.matmul(x, weight)
+                  if torch.gt(torch.numel(bias), 0):
+                    y = torch.add(y, bias)
+                  return y
+                if torch.gt(torch.numel(bias), 0):
+                  return torch.linear(x, weight, bias)
+                return torch.linear(x, weight)
               def project(self: __torch__.Kernels,
                 x: Tensor,
                 weight: Tensor,
@@ -83,15 +121,7 @@ public final class TorchKernels {
                 dropout: float,
                 training: bool) -> Tensor:
                 # x W^T + b (W stored [in, out] when transposed), plus scaling * (dropout(x) A^T) B^T
-                if transposed:
-                  y = torch.matmul(x, weight)
-                  if torch.gt(torch.numel(bias), 0):
-                    y = torch.add(y, bias)
-                else:
-                  if torch.gt(torch.numel(bias), 0):
-                    y = torch.linear(x, weight, bias)
-                  else:
-                    y = torch.linear(x, weight)
+                y = self.product(x, weight, bias, transposed)
                 if torch.gt(torch.numel(lora_a), 0):
                   # the adapter computes in its own dtype (float32 over a bfloat16 base when training in bf16)
                   # scaling is applied at the rank's width, and in float32 the sum is added by the second product
@@ -490,6 +520,11 @@ public final class TorchKernels {
     /** Copies src^T ([n, r] into [r, n]) into columns {@code start} to {@code start + n} of {@code dst}. */
     static void copyColumns(NDArray dst, NDArray src, int start) {
         run("copy_columns", dst, src, start).close();
+    }
+
+    /** x W^T + b for W stored as {@code weight} ([in, out] when transposed); {@code bias} empty when absent. */
+    static NDArray product(NDArray x, NDArray weight, NDArray bias, boolean transposed) {
+        return tensor(run("product", x, weight, bias, transposed), x.getManager());
     }
 
     /** RMSNorm as transformers computes it (float32 inside, cast back, then the weight). */
