@@ -287,19 +287,9 @@ public final class TorchKernels {
                   else:
                     g.index_add_(0, torch.reshape(ids, [-1]), flat)
                 return 0
-              def adamw_step(self: __torch__.Kernels,
-                params: List[Tensor],
-                exp_avg: List[Tensor],
-                exp_avg_sq: List[Tensor],
-                weight_decay: List[float],
-                step: int,
-                lr: float,
-                beta1: float,
-                beta2: float,
-                eps: float,
-                max_norm: float) -> Tensor:
-                # clip_grad_norm_ (total = ||(||g_i||_2)_i||_2, g *= min(1, max_norm / (total + 1e-6))), then AdamW as
-                # torch.optim.AdamW (single-tensor path), then the gradients are zeroed for the next step.
+              def gradients(self: __torch__.Kernels,
+                params: List[Tensor]) -> List[Tensor]:
+                # each parameter's gradient, zeros where it has none
                 grads: List[Tensor] = []
                 for p in params:
                   g = p.grad
@@ -307,28 +297,57 @@ public final class TorchKernels {
                     grads.append(torch.zeros_like(p))
                   else:
                     grads.append(g)
+                return grads
+              def adamw_step(self: __torch__.Kernels,
+                params: List[Tensor],
+                exp_avg: List[Tensor],
+                exp_avg_sq: List[Tensor],
+                plain_params: List[Tensor],
+                plain_exp_avg: List[Tensor],
+                plain_exp_avg_sq: List[Tensor],
+                weight_decay: float,
+                step: int,
+                lr: float,
+                beta1: float,
+                beta2: float,
+                eps: float,
+                max_norm: float) -> Tensor:
+                # clip_grad_norm_ over all gradients (total = ||(||g_i||_2)_i||_2, g *= min(1, max_norm / (total +
+                # 1e-6))), then AdamW as torch.optim.AdamW, with weight_decay for params and none for plain_params,
+                # then the gradients are zeroed for the next step. The update is libtorch's fused AdamW: one pass
+                # over parameter, gradient and moments per tensor (the lists it updates must be arguments, not lists
+                # made here, or TorchScript drops the call as having no visible effect).
+                grads = self.gradients(params)
+                plain_grads = self.gradients(plain_params)
                 norms: List[Tensor] = []
                 for g in grads:
+                  norms.append(torch.linalg_vector_norm(g, 2.))
+                for g in plain_grads:
                   norms.append(torch.linalg_vector_norm(g, 2.))
                 total = torch.linalg_vector_norm(torch.stack(norms), 2.)
                 if max_norm > 0.:
                   coef = torch.clamp(torch.mul(torch.reciprocal(torch.add(total, 1e-6)), max_norm), None, 1.)
                   for g in grads:
                     g.mul_(coef)
-                bias_correction1 = 1. - beta1 ** step
-                bias_correction2 = 1. - beta2 ** step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2 ** 0.5
-                for i in range(len(params)):
-                  p = params[i]
-                  g = grads[i]
-                  p.mul_(1. - lr * weight_decay[i])
-                  exp_avg[i].lerp_(g, 1. - beta1)
-                  exp_avg_sq[i].mul_(beta2).addcmul_(g, g, value=1. - beta2)
-                  # the denominator is built in the gradient's memory (no longer needed): fresh temporaries of the
-                  # parameters' size would cost a page fault per 4 KiB on every step
-                  denom = g.copy_(exp_avg_sq[i]).sqrt_().div_(bias_correction2_sqrt).add_(eps)
-                  p.addcdiv_(exp_avg[i], denom, value=-step_size)
+                  for g in plain_grads:
+                    g.mul_(coef)
+                count = torch.full([], step, dtype=6)
+                steps: List[Tensor] = []
+                for p in params:
+                  steps.append(count)
+                plain_steps: List[Tensor] = []
+                for p in plain_params:
+                  plain_steps.append(count)
+                if torch.gt(len(params), 0):
+                  torch._fused_adamw_(params, grads, exp_avg, exp_avg_sq, annotate(List[Tensor], []), steps, lr=lr,
+                    beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)
+                if torch.gt(len(plain_params), 0):
+                  torch._fused_adamw_(plain_params, plain_grads, plain_exp_avg, plain_exp_avg_sq,
+                    annotate(List[Tensor], []), plain_steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=0., eps=eps,
+                    amsgrad=False, maximize=False)
+                for g in grads:
+                  g.zero_()
+                for g in plain_grads:
                   g.zero_()
                 return total
             """;
@@ -532,11 +551,14 @@ public final class TorchKernels {
         return tensor(run("rms_norm", x, weight, eps), x.getManager());
     }
 
-    /** One AdamW update with clipping (see the kernel); returns the gradient norm before clipping, in scope. */
-    public static NDArray adamwStep(NDManager scope, IValue params, IValue expAvg, IValue expAvgSq, IValue weightDecay,
-            int step, double lr, double beta1, double beta2, double eps, double maxNorm) {
-        return tensor(run("adamw_step", params, expAvg, expAvgSq, weightDecay, step, lr, beta1, beta2, eps, maxNorm),
-                scope);
+    /**
+     * One AdamW update with clipping (see the kernel): {@code decayed} and {@code plain} are the lists of parameters,
+     * first moments and second moments with and without weight decay. Returns the gradient norm before clipping.
+     */
+    public static NDArray adamwStep(NDManager scope, IValue[] decayed, IValue[] plain, double weightDecay, int step,
+            double lr, double beta1, double beta2, double eps, double maxNorm) {
+        return tensor(run("adamw_step", decayed[0], decayed[1], decayed[2], plain[0], plain[1], plain[2], weightDecay,
+                step, lr, beta1, beta2, eps, maxNorm), scope);
     }
 
     /**

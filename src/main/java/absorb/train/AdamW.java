@@ -19,26 +19,28 @@ public final class AdamW implements AutoCloseable {
     private final Map<String, NDArray> params;
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
-    private final double[] decay;
-    private final double beta1, beta2, eps;
+    private final boolean[] decays;
+    private final double weightDecay, beta1, beta2, eps;
     private final NDManager manager;
-    private IValue paramList, avgList, sqList, decayList;
+    /** Parameters, first and second moments, with weight decay and without (lists the update kernel works on). */
+    private IValue[] decayed, plain;
 
     /** {@code decays} says, per parameter name, whether weight decay applies (transformers skips biases and norms). */
     public AdamW(Map<String, NDArray> params, double weightDecay, java.util.function.Predicate<String> decays,
             double beta1, double beta2, double eps, NDManager parent) {
         this.params = params;
+        this.weightDecay = weightDecay;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
         this.manager = parent.newSubManager();
-        this.decay = new double[params.size()];
+        this.decays = new boolean[params.size()];
         int i = 0;
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray p = e.getValue();
             expAvg.put(e.getKey(), manager.zeros(p.getShape(), DataType.FLOAT32));
             expAvgSq.put(e.getKey(), manager.zeros(p.getShape(), DataType.FLOAT32));
-            decay[i++] = decays.test(e.getKey()) ? weightDecay : 0.0;
+            this.decays[i++] = decays.test(e.getKey()) && weightDecay != 0;
         }
     }
 
@@ -52,17 +54,30 @@ public final class AdamW implements AutoCloseable {
      * learning rate {@code lr}, zeroes the gradients, and returns the gradient norm before clipping.
      */
     public double step(int step, double lr, double maxNorm) {
-        if (paramList == null) {
-            paramList = IValue.listFrom(params.values().toArray(PtNDArray[]::new));
-            avgList = IValue.listFrom(expAvg.values().toArray(PtNDArray[]::new));
-            sqList = IValue.listFrom(expAvgSq.values().toArray(PtNDArray[]::new));
-            decayList = IValue.listFrom(decay);
+        if (decayed == null) {
+            decayed = group(true);
+            plain = group(false);
         }
         try (NDManager scope = manager.newSubManager()) {
-            NDArray norm = TorchKernels.adamwStep(scope, paramList, avgList, sqList, decayList, step, lr, beta1, beta2,
-                    eps, maxNorm);
+            NDArray norm = TorchKernels.adamwStep(scope, decayed, plain, weightDecay, step, lr, beta1, beta2, eps,
+                    maxNorm);
             return norm.toFloatArray()[0];
         }
+    }
+
+    /** The parameters, first and second moments that have weight decay ({@code withDecay}) or not, as lists. */
+    private IValue[] group(boolean withDecay) {
+        List<List<PtNDArray>> lists = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        int i = 0;
+        for (String name : params.keySet()) {
+            if (decays[i++] != withDecay) continue;
+            lists.get(0).add((PtNDArray) params.get(name));
+            lists.get(1).add((PtNDArray) expAvg.get(name));
+            lists.get(2).add((PtNDArray) expAvgSq.get(name));
+        }
+        IValue[] out = new IValue[3];
+        for (int k = 0; k < 3; k++) out[k] = IValue.listFrom(lists.get(k).toArray(PtNDArray[]::new));
+        return out;
     }
 
     public Map<String, NDArray> expAvg() {
@@ -87,7 +102,7 @@ public final class AdamW implements AutoCloseable {
 
     @Override
     public void close() {
-        for (IValue v : new IValue[] {paramList, avgList, sqList, decayList}) if (v != null) v.close();
+        for (IValue[] g : new IValue[][] {decayed, plain}) if (g != null) for (IValue v : g) v.close();
         manager.close();
     }
 }
