@@ -29,12 +29,13 @@ public final class CausalLmLoss {
      * are added to every parameter that requires them. Returns {@code scale} times the summed cross-entropy.
      */
     public static double backward(Transformer model, Batch batch, double scale) {
+        if (batch.targets() == 0) return 0; // nothing to learn from: no loss, no gradient
         // TorchScript's own differentiation of the kernels (the graph executor's optimisation) spends more on the
         // backward of elementwise operations than libtorch's autograd does (five passes for SiLU's derivative where
         // autograd has one fused kernel): training steps run with it off, a few percent faster here
         JniUtils.setGraphExecutorOptimize(false);
         try (NDManager scope = model.compute().newManager();
-                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                GradientCollector recording = Engine.getInstance().newGradientCollector()) { // autograd on
             Linear head = model.lmHeadProjection();
             NDArray w = head.storedWeight();
             boolean headTrains = w.hasGradient();

@@ -32,8 +32,14 @@ class TrainingParityTest {
     private static final double TOL = 1e-4;
 
     private static Batch batch(JsonNode ref) {
+        Batch batch = Batch.padded(examples(ref), 0);
+        assertEquals(ref.get("ids").get(0).size(), batch.ids()[0].length);
+        return batch;
+    }
+
+    private static List<TrainingData.Example> examples(JsonNode ref) {
         JsonNode ids = ref.get("ids");
-        int rows = ids.size(), width = ids.get(0).size();
+        int rows = ids.size();
         List<TrainingData.Example> examples = new ArrayList<>();
         for (int b = 0; b < rows; b++) {
             int n = ref.get("lengths").get(b).asInt(), prompt = ref.get("prompt").get(b).asInt();
@@ -45,9 +51,7 @@ class TrainingParityTest {
             }
             examples.add(new TrainingData.Example(row, target, b + 1));
         }
-        Batch batch = Batch.padded(examples, 0);
-        assertEquals(width, batch.ids()[0].length);
-        return batch;
+        return examples;
     }
 
     private static JsonNode reference(String name) throws IOException {
@@ -94,6 +98,44 @@ class TrainingParityTest {
                     assertEquals(l, losses.get(i), TOL * Math.abs(l), "loss at step " + i);
                 }
                 compareAfter(expected, check, params, k -> "after." + k, model::storedTransposed, 1e-2);
+            }
+        }
+    }
+
+    /**
+     * Gradient accumulation: the rows split into two micro-batches, each scaled by one over the whole batch's targets,
+     * give every parameter the gradient of the whole batch (the tied table of qwen2 gets its rows' gradients added
+     * by hand, on top of the output layer's).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2"})
+    void accumulatedMicroBatchesGiveTheWholeBatchGradient(String name) throws IOException {
+        JsonNode ref = reference(name);
+        List<TrainingData.Example> rows = examples(ref);
+        Batch whole = Batch.padded(rows, 0);
+        List<Batch> parts = List.of(Batch.padded(rows.subList(0, rows.size() / 2), 0),
+                Batch.padded(rows.subList(rows.size() / 2, rows.size()), 0));
+        Map<String, float[]> expected = new java.util.HashMap<>();
+        double wholeLoss;
+        try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+            Map<String, NDArray> params = model.parameters();
+            params.values().forEach(p -> p.setRequiresGradient(true));
+            wholeLoss = lossAndBackward(model, whole);
+            params.forEach((k, p) -> expected.put(k, p.getGradient().toFloatArray()));
+        }
+        try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+            Map<String, NDArray> params = model.parameters();
+            params.values().forEach(p -> p.setRequiresGradient(true));
+            double loss = 0;
+            for (Batch b : parts) loss += CausalLmLoss.backward(model, b, 1.0 / whole.targets());
+            assertEquals(wholeLoss, loss, 1e-6 * Math.abs(wholeLoss), "loss");
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                float[] want = expected.get(e.getKey()), got = e.getValue().getGradient().toFloatArray();
+                double scale = 0;
+                for (float v : want) scale = Math.max(scale, Math.abs(v));
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], 1e-5 * scale, "grad of " + e.getKey() + " at " + i);
+                }
             }
         }
     }
