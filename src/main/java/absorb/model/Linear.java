@@ -66,20 +66,17 @@ public final class Linear {
         return t;
     }
 
-    /** x W^T + b. (Adapters are applied inside the decoder block kernel, where they train.) */
+    /**
+     * x W^T + b, through the product kernel (which splits a one-row product across two threads). Adapters are applied
+     * inside the decoder block kernel, where they train.
+     */
     public NDArray apply(NDArray x) {
-        if (x.size() == x.getShape().getLastDimension()) {
-            // one row: the kernel splits the matrix-vector product across two threads
-            NDArray none = bias == null ? x.getManager().create(new float[0]) : null;
-            try {
-                return TorchKernels.product(x, stored, bias != null ? bias : none, transposed);
-            } finally {
-                if (none != null) none.close();
-            }
+        NDArray none = bias == null ? x.getManager().create(new float[0]) : null;
+        try {
+            return TorchKernels.product(x, stored, bias != null ? bias : none, transposed);
+        } finally {
+            if (none != null) none.close();
         }
-        if (!transposed) return x.getNDArrayInternal().linear(x, stored, bias).singletonOrThrow();
-        NDArray y = x.matMul(stored);
-        return bias == null ? y : y.add(bias);
     }
 
     /**

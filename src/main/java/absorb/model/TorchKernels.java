@@ -211,20 +211,23 @@ public final class TorchKernels {
                 m = torch.mul(torch.silu(g), u)
                 x = torch.add(x, self.project(m, w[14], w[15], transposed[6], lora[12], lora[13], scaling[6], dropout, training))
                 return (x, k, v)
-              def head_gradients(self: __torch__.Kernels,
+              def select_rows(self: __torch__.Kernels,
                 hidden: Tensor,
-                rows: Tensor,
+                rows: Tensor) -> Tensor:
+                # the flattened positions rows of hidden [..., width], as [n, width]
+                return torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+              def head_gradients(self: __torch__.Kernels,
+                hd: Tensor,
                 labels: Tensor,
                 head: Tensor,
                 transposed: bool,
                 scale: float,
                 weight_grad: bool) -> Tuple[Tensor, Tensor, Tensor]:
-                # The cross-entropy of lm_head(h) at the flattened positions rows against labels, and its gradients
+                # The cross-entropy of lm_head(hd) for the rows hd [n, width] against labels, and its gradients
                 # written out rather than left to autograd: d/dlogits = softmax - onehot takes one fused softmax over
                 # the logits, where autograd's log_softmax and nll_loss backward take three passes and a zero fill.
-                # Runs without autograd. Returns the summed loss (float32), scale * dL/dh for the selected rows h
-                # and, with weight_grad, scale * dL/dW in W's stored layout (else empty).
-                hd = torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+                # Runs without autograd. Returns the summed loss (float32), scale * dL/dhd and, with weight_grad,
+                # scale * dL/dW in W's stored layout (else empty).
                 if transposed:
                   logits = torch.to(torch.matmul(hd, head), 6)
                 else:
@@ -252,14 +255,12 @@ public final class TorchKernels {
                     gw = torch.matmul(torch.t(g), hs)
                 return (loss, gh, gw)
               def head_backward(self: __torch__.Kernels,
-                hidden: Tensor,
-                rows: Tensor,
+                h: Tensor,
                 gh: Tensor,
                 head: Tensor,
                 gw: Tensor) -> int:
-                # Backpropagates head_gradients' results: gh into the selected rows of hidden (and from there through
-                # the model), gw (when given) into the head weight's gradient
-                h = torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+                # Backpropagates head_gradients' results: gh into the rows h (and from there through the model), gw
+                # (when given) into the head weight's gradient
                 if torch.gt(torch.numel(gw), 0):
                   torch.autograd.backward([h, head], annotate(List[Optional[Tensor]], [gh, gw]))
                 else:
@@ -319,17 +320,14 @@ public final class TorchKernels {
                 # made here, or TorchScript drops the call as having no visible effect).
                 grads = self.gradients(params)
                 plain_grads = self.gradients(plain_params)
+                every = torch.add(grads, plain_grads)
                 norms: List[Tensor] = []
-                for g in grads:
-                  norms.append(torch.linalg_vector_norm(g, 2.))
-                for g in plain_grads:
+                for g in every:
                   norms.append(torch.linalg_vector_norm(g, 2.))
                 total = torch.linalg_vector_norm(torch.stack(norms), 2.)
                 if max_norm > 0.:
                   coef = torch.clamp(torch.mul(torch.reciprocal(torch.add(total, 1e-6)), max_norm), None, 1.)
-                  for g in grads:
-                    g.mul_(coef)
-                  for g in plain_grads:
+                  for g in every:
                     g.mul_(coef)
                 count = torch.full([], step, dtype=6)
                 steps: List[Tensor] = []
@@ -345,9 +343,7 @@ public final class TorchKernels {
                   torch._fused_adamw_(plain_params, plain_grads, plain_exp_avg, plain_exp_avg_sq,
                     annotate(List[Tensor], []), plain_steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=0., eps=eps,
                     amsgrad=False, maximize=False)
-                for g in grads:
-                  g.zero_()
-                for g in plain_grads:
+                for g in every:
                   g.zero_()
                 return total
             """;
@@ -561,23 +557,27 @@ public final class TorchKernels {
                 step, lr, beta1, beta2, eps, maxNorm), scope);
     }
 
-    /**
-     * The summed cross-entropy of lm_head(hidden) at the flattened positions {@code rows} against {@code labels} (both
-     * int64 [n]), with its gradients times {@code scale}: [loss, dL/dh for the selected rows, dL/dW or empty]; see
-     * the kernel. {@code head} is lm_head's weight as stored.
-     */
-    public static NDArray[] headGradients(NDArray hidden, NDArray rows, NDArray labels, NDArray head,
-            boolean transposed, double scale, boolean weightGrad) {
-        return tuple(run("head_gradients", hidden, rows, labels, head, transposed, scale, weightGrad),
-                hidden.getManager());
+    /** The flattened positions {@code rows} (int64 [n]) of {@code hidden} [..., width], as [n, width]. */
+    public static NDArray selectRows(NDArray hidden, NDArray rows) {
+        return tensor(run("select_rows", hidden, rows), hidden.getManager());
     }
 
     /**
-     * Backpropagates {@code gh} from the rows {@code rows} of {@code hidden} through the model, and adds {@code gw} (if
-     * not empty) to {@code head}'s gradient.
+     * The summed cross-entropy of lm_head(h) for the rows {@code h} [n, width] against {@code labels} (int64 [n]), with
+     * its gradients times {@code scale}: [loss, dL/dh, dL/dW or empty]; see the kernel. {@code head} is lm_head's
+     * weight as stored.
      */
-    public static void headBackward(NDArray hidden, NDArray rows, NDArray gh, NDArray head, NDArray gw) {
-        run("head_backward", hidden, rows, gh, head, gw).close();
+    public static NDArray[] headGradients(NDArray h, NDArray labels, NDArray head, boolean transposed, double scale,
+            boolean weightGrad) {
+        return tuple(run("head_gradients", h, labels, head, transposed, scale, weightGrad), h.getManager());
+    }
+
+    /**
+     * Backpropagates {@code gh} from {@code h} through the model, and adds {@code gw} (if not empty) to {@code head}'s
+     * gradient.
+     */
+    public static void headBackward(NDArray h, NDArray gh, NDArray head, NDArray gw) {
+        run("head_backward", h, gh, head, gw).close();
     }
 
     /** Embedding rows of {@code ids}, outside autograd, in {@code scope}. */

@@ -59,10 +59,10 @@ public final class CausalLmLoss {
                     labels[k++] = batch.ids()[b][t];
                 }
             }
-            NDArray at = scope.create(positions, new Shape(n));
-            NDArray[] g = TorchKernels.headGradients(out.finalHidden(), at, scope.create(labels, new Shape(n)), w,
-                    head.isTransposed(), scale, headTrains);
-            TorchKernels.headBackward(out.finalHidden(), at, g[1], w, g[2]);
+            NDArray h = TorchKernels.selectRows(out.finalHidden(), scope.create(positions, new Shape(n)));
+            NDArray[] g = TorchKernels.headGradients(h, scope.create(labels, new Shape(n)), w, head.isTransposed(),
+                    scale, headTrains);
+            TorchKernels.headBackward(h, g[1], w, g[2]);
             if (embeds != null) TorchKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
             return g[0].getFloat() * scale;
         } finally {
