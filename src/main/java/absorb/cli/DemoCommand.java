@@ -73,6 +73,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
+        Experiments.checkGraphs(sweep);
         if (robustnessSeeds < 0) throw new AbsorbException("--robustness-seeds must be 0 or more, not " + robustnessSeeds + ".");
         Path dir = model != null ? model : bundledModel();
         threads.apply();

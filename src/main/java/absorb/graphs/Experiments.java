@@ -35,8 +35,14 @@ public final class Experiments {
         }
     }
 
+    /** Parses every graph specification, so that a bad one is refused before any run starts or writes. */
+    public static void checkGraphs(List<String> graphs) {
+        for (String g : graphs) Graph.parse(g);
+    }
+
     public static Sweep sweep(TraceConfig base, List<String> graphs, LanguageModel lm, Consumer<String> progress) {
         if (graphs.size() < 3) throw new AbsorbException("--graphs needs at least three graphs for a power-law fit.");
+        checkGraphs(graphs);
         List<GraphTrace.Result> runs = new ArrayList<>();
         double[] n = new double[graphs.size()], t = new double[graphs.size()], reach = new double[graphs.size()];
         for (int i = 0; i < graphs.size(); i++) {

@@ -77,4 +77,17 @@ class GraphTraceCommandTest {
             assertTrue(t.oneLine() && t.err.contains("--threads must be"), t.toString());
         }
     }
+
+    /** A bad graph in a sweep is refused before any run starts, so nothing is written. */
+    @Test
+    void badSweepGraphIsRefusedBeforeAnyRun() {
+        Path demo = tmp.resolve("demo"), sweep = tmp.resolve("sweep");
+        for (String[] a : new String[][] {{"demo", "--sweep", "ring:6,ring:8,ring:x,ring:12", "--out", demo.toString()},
+            {"graph-trace", "sweep", "--model", MODEL, "--graphs", "ring:6,ring:8,ring:x", "--out", sweep.toString()}}) {
+            Cli c = Cli.run(a);
+            assertEquals(2, c.exit, c.toString());
+            assertTrue(c.oneLine() && c.err.contains("ring:x"), c.toString());
+        }
+        assertTrue(!Files.exists(demo) && !Files.exists(sweep), "nothing written");
+    }
 }
