@@ -1,6 +1,7 @@
 package absorb.cli;
 
 import absorb.AbsorbException;
+import absorb.analysis.Fits;
 import absorb.graphs.Experiments;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
@@ -41,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--context", defaultValue = "256", paramLabel = "N",
-            description = "Word tokens per sequence (256, the bundled model's training length).")
+            description = "Word tokens per sequence (256, the length of most of the bundled model's training).")
     int context;
 
     @Option(names = "--window", defaultValue = "100", paramLabel = "N", description = "Positions per word mean (100).")
@@ -55,6 +56,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--sweep", defaultValue = "ring:6,ring:8,ring:10,ring:12,ring:16,ring:20", split = ",",
             paramLabel = "LIST", description = "Graphs of the critical-context sweep (at least four).")
     List<String> sweep;
+
+    @Option(names = "--sweep-sampling", defaultValue = "pairs", paramLabel = "S",
+            description = "Sequences of the sweep the power-law claims are measured on: pairs (independent neighbour"
+                    + " pairs, the study's ring variant; default) or walk. With pairs the sweep also runs on walks, reported"
+                    + " beside.")
+    String sweepSampling;
 
     @Option(names = "--seed", defaultValue = "7", paramLabel = "S", description = "Seed for walks and word assignments (7).")
     long seed;
@@ -74,6 +81,9 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
         Experiments.checkGraphs(sweep);
+        if (!sweepSampling.equals("pairs") && !sweepSampling.equals("walk")) {
+            throw new AbsorbException("--sweep-sampling " + sweepSampling + " is not known; use pairs or walk.");
+        }
         if (robustnessSeeds < 0) throw new AbsorbException("--robustness-seeds must be 0 or more, not " + robustnessSeeds + ".");
         Path dir = model != null ? model : bundledModel();
         threads.apply();
@@ -87,6 +97,8 @@ final class DemoCommand implements Callable<Integer> {
         try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
             TraceConfig base = new TraceConfig(dir, adapter, "grid:4x4", null, true, "walk", context, batch, "all", window, 40,
                     seed, null, "float32");
+            TraceConfig sweepBase = base.withSampling(sweepSampling);
+            boolean onWalks = sweepSampling.equals("walk");
             report.section("What this is");
             report.paragraph("Words are placed on the nodes of a graph and the model reads random walks over it (" + batch
                     + " sequences of " + context + " words; fresh word assignments, shuffled with seed " + seed + "). Its"
@@ -95,21 +107,24 @@ final class DemoCommand implements Callable<Integer> {
             GraphTrace.Result grid = single(base.withGraph("grid:4x4"), lm, "grid_4x4", report, "4x4 grid");
             GraphTrace.Result ring = single(base.withGraph("ring:10"), lm, "ring_10", report, "10-node ring");
             single(base.withGraph("hex:3x3"), lm, "hex_3x3", report, "Hexagonal lattice (30 nodes)");
-            Experiments.Sweep s = Experiments.sweep(base, sweep, lm, DemoCommand::log);
+            Experiments.Sweep s = Experiments.sweep(sweepBase, sweep, lm, DemoCommand::log);
             GraphTraceCommand.writeSweep(s, out.resolve("sweep"), report);
+            Experiments.Sweep walks = onWalks ? s : Experiments.sweep(base, sweep, lm, DemoCommand::log);
+            if (!onWalks) GraphTraceCommand.writeSweep(walks, out.resolve("sweep_walks"), report);
             Experiments.Conflict c = Experiments.conflict(base.withWords(null, false), lm, DemoCommand::log);
             GraphTraceCommand.writeConflict(c, out.resolve("conflict"), report);
 
             List<Claim> measured = claims(grid, ring, s, c);
             List<List<Claim>> others = new ArrayList<>();
-            List<Experiments.Sweep> otherSweeps = new ArrayList<>();
+            List<Experiments.Sweep> otherWalkSweeps = new ArrayList<>();
             for (int k = 1; k <= robustnessSeeds; k++) {
                 long other = seed + k;
                 log("robustness: the claims again with seed " + other);
                 TraceConfig b = base.withSeed(other);
-                otherSweeps.add(Experiments.sweep(b, sweep, lm, DemoCommand::quiet));
+                Experiments.Sweep again = Experiments.sweep(b.withSampling(sweepSampling), sweep, lm, DemoCommand::quiet);
+                otherWalkSweeps.add(onWalks ? again : Experiments.sweep(b, sweep, lm, DemoCommand::quiet));
                 others.add(claims(GraphTrace.run(b.withGraph("grid:4x4"), lm, DemoCommand::quiet),
-                        GraphTrace.run(b.withGraph("ring:10"), lm, DemoCommand::quiet), otherSweeps.get(k - 1),
+                        GraphTrace.run(b.withGraph("ring:10"), lm, DemoCommand::quiet), again,
                         Experiments.conflict(b.withWords(null, false), lm, DemoCommand::quiet)));
             }
             List<String> lines = new ArrayList<>();
@@ -144,34 +159,13 @@ final class DemoCommand implements Callable<Integer> {
                 if (held == others.size() + 1) heldEverywhere++;
             }
             ObjectNode readings = summary.putObject("readings");
-            if (s.reachFit() != null) {
-                readings.put("graphs.power_law_reach.r2", s.reachFit().r2());
-                readings.put("graphs.power_law_reach.exponent", s.reachFit().b());
+            if (!onWalks) {
+                reading(readings, report, "graphs.power_law_walks", "t* on random walks over the same rings", walks.fit(), otherWalkSweeps, Experiments.Sweep::fit);
             }
-            readings.put("graphs.power_law_reach.method", GraphTraceCommand.describeReach(s));
-            log(GraphTraceCommand.describeReach(s));
-            if (!otherSweeps.isEmpty()) {
-                ArrayNode again = readings.putArray("graphs.power_law_reach.other_seeds");
-                StringBuilder line = new StringBuilder("t_reach power law with the other seeds:");
-                for (int k = 0; k < otherSweeps.size(); k++) {
-                    Experiments.Sweep o = otherSweeps.get(k);
-                    ObjectNode e = again.addObject();
-                    e.put("seed", seed + k + 1);
-                    if (o.reachFit() == null) {
-                        e.putNull("r2");
-                        line.append(String.format(Locale.ROOT, " seed %d: fewer than three graphs reach %s;", seed + k + 1,
-                                GraphTrace.CriticalContext.REACH));
-                        continue;
-                    }
-                    e.put("r2", o.reachFit().r2());
-                    e.put("exponent", o.reachFit().b());
-                    line.append(String.format(Locale.ROOT, " seed %d: n^%.2f, R^2 %.3f;", seed + k + 1, o.reachFit().b(),
-                            o.reachFit().r2()));
-                }
-                String text = line.substring(0, line.length() - 1) + ".";
-                log(text);
-                report.paragraph(text);
-            }
+            log(GraphTraceCommand.describeReach(walks));
+            readings.put("graphs.power_law_reach.method", GraphTraceCommand.describeReach(walks));
+            reading(readings, report, "graphs.power_law_reach", "t_reach on random walks", walks.reachFit(),
+                    otherWalkSweeps, Experiments.Sweep::reachFit);
             report.section("Summary: what the demo shows");
             if (robustnessSeeds > 0) {
                 report.paragraph("Each claim is measured on the runs above (seed " + seed + ") and again with "
@@ -187,6 +181,37 @@ final class DemoCommand implements Callable<Integer> {
                 claims.size(), seed, robustnessSeeds > 0 ? String.format(Locale.ROOT, ", %d in all %d seeds",
                         heldEverywhere, robustnessSeeds + 1) : "", out.resolve("report.html"), out.resolve("summary.json")));
         return 0;
+    }
+
+    /**
+     * A power-law reading beside the claims: its R^2 and exponent with the demo's seed and with each other seed
+     * (null where fewer than three graphs gave a value), logged and added to the report.
+     */
+    private void reading(ObjectNode readings, HtmlReport report, String name, String what, Fits.PowerLaw fit, List<Experiments.Sweep> others, java.util.function.Function<Experiments.Sweep, Fits.PowerLaw> of) {
+        if (fit != null) {
+            readings.put(name + ".r2", fit.r2());
+            readings.put(name + ".exponent", fit.b());
+        }
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "Reading %s (%s): seed %d: %s", name, what, seed,
+                fit == null ? "fewer than three graphs give a value" : String.format(Locale.ROOT, "n^%.2f, R^2 %.3f",
+                        fit.b(), fit.r2())));
+        ArrayNode again = readings.putArray(name + ".other_seeds");
+        for (int k = 0; k < others.size(); k++) {
+            Fits.PowerLaw o = of.apply(others.get(k));
+            ObjectNode e = again.addObject();
+            e.put("seed", seed + k + 1);
+            if (o == null) {
+                e.putNull("r2");
+                line.append(String.format(Locale.ROOT, "; seed %d: fewer than three graphs give a value", seed + k + 1));
+                continue;
+            }
+            e.put("r2", o.r2());
+            e.put("exponent", o.b());
+            line.append(String.format(Locale.ROOT, "; seed %d: n^%.2f, R^2 %.3f", seed + k + 1, o.b(), o.r2()));
+        }
+        String text = line + ".";
+        log(text);
+        report.paragraph(text);
     }
 
     private GraphTrace.Result single(TraceConfig c, LanguageModel lm, String folder, HtmlReport report, String heading) {
@@ -221,7 +246,8 @@ final class DemoCommand implements Callable<Integer> {
                 new Claim("graphs.grid.energy_min_before_rise", minAt, "<= t* = " + f(grid.critical().tStar()),
                         minAt <= grid.critical().tStar(), "position of the lowest normalized Dirichlet energy at " + gridHook),
                 new Claim("graphs.power_law.r2", s.fit().r2(), ">= " + MIN_POWER_LAW_R2, s.fit().r2() >= MIN_POWER_LAW_R2,
-                        "log-log fit of t* against n over " + s.fit().points() + " sizes"),
+                        "log-log fit of t* against n over " + s.fit().points() + " sizes, "
+                                + (s.runs().get(0).config().sampling().equals("pairs") ? "neighbour pairs" : "random walks")),
                 new Claim("graphs.power_law.exponent", s.fit().b(), "> 0", s.fit().b() > 0,
                         String.format(Locale.ROOT, "95%% interval %.2f to %.2f", s.fit().ciLow(), s.fit().ciHigh())),
                 new Claim("graphs.conflict.natural_order_first", v[1] - v[0], "> 0", v[1] - v[0] > 0,

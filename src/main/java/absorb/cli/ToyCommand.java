@@ -26,24 +26,32 @@ final class ToyCommand implements Callable<Integer> {
         String world;
 
         @Option(names = "--size", defaultValue = "small", paramLabel = "S",
-                description = "small (4 layers, width 128, two phases of 6000 steps; the shipped model) or tiny (a quick check).")
+                description = "small (4 layers, width 128, three phases; the shipped model) or tiny (a quick check).")
         String size;
 
-        @Option(names = "--steps", paramLabel = "N", description = "Override the preset's step count (per phase).")
+        @Option(names = "--steps", paramLabel = "N", description = "Override every phase's step count.")
         Integer steps;
 
         @Option(names = "--phases", paramLabel = "N", description = "Training phases, each continuing the last with a"
-                + " fresh cosine schedule and the next seed (the preset's: 2 for small, 1 for tiny).")
+                + " fresh cosine schedule and the next seed: the preset's first N (it has 3 for small, 1 for tiny), more repeat its last.")
         Integer phases;
 
         @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed (default 0).")
         long seed;
 
-        @Option(names = "--lr", paramLabel = "LR", description = "Override the preset's peak learning rate.")
+        @Option(names = "--lr", paramLabel = "LR", description = "Override every phase's peak learning rate.")
         Double lr;
 
-        @Option(names = "--warmup", paramLabel = "N", description = "Override the preset's warm-up steps.")
+        @Option(names = "--warmup", paramLabel = "N", description = "Override every phase's warm-up steps.")
         Integer warmup;
+
+        @Option(names = "--pair-share", paramLabel = "F", description = "Override every phase's fraction of sequences that"
+                + " are neighbour pairs \"u v\" instead of walks (the preset's: 0.3 in small's third phase, else 0).")
+        Double pairShare;
+
+        @Option(names = "--length", paramLabel = "N", description = "Override every phase's words per sequence (the"
+                + " preset's: 256, 512 in small's third phase); the batch shrinks to keep the tokens per step.")
+        Integer length;
 
         @Option(names = "--from", paramLabel = "DIR", description = "Continue from this model (a further phase) instead of random weights.")
         Path from;
@@ -70,7 +78,18 @@ final class ToyCommand implements Callable<Integer> {
                 if (steps < 1) throw new AbsorbException("--steps must be at least 1, not " + steps + ".");
                 s = s.withSteps(steps);
             }
-            if (lr != null || warmup != null) s = s.withLr(lr != null ? lr : s.lr(), warmup != null ? warmup : s.warmup());
+            if (lr != null) s = s.withLr(lr);
+            if (warmup != null) s = s.withWarmup(warmup);
+            if (length != null) {
+                if (length < 8 || length > 2000) throw new AbsorbException("--length must be 8 to 2000, not " + length + ".");
+                s = s.withLength(length);
+            }
+            if (pairShare != null) {
+                if (!(pairShare >= 0 && pairShare <= 0.9)) {
+                    throw new AbsorbException("--pair-share must be between 0 and 0.9, not " + pairShare + ".");
+                }
+                s = s.withPairShare(pairShare);
+            }
             if (phases != null) {
                 if (phases < 1) throw new AbsorbException("--phases must be at least 1, not " + phases + ".");
                 s = s.withPhases(phases);

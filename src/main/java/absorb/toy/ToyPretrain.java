@@ -42,15 +42,22 @@ import java.util.stream.Stream;
 public final class ToyPretrain {
 
     /**
-     * The model and the run: {@code phases} phases of {@code steps} steps of {@code batch} sequences of {@code length}
-     * words, each phase with a fresh cosine schedule ({@code warmup} warm-up steps in the first, {@code laterWarmup}
-     * in the others) continuing from the last.
+     * One phase of training: {@code steps} steps of {@code batch} sequences of {@code length} words of the world with
+     * {@code pairShare} of its sequences neighbour pairs, under a fresh cosine schedule peaking at {@code lr} after
+     * {@code warmup} steps.
      */
-    public record Size(String name, int layers, int hidden, int heads, int intermediate, int length, int batch, int steps,
-            double lr, int warmup, int phases, int laterWarmup) {
+    public record Phase(int steps, int length, int batch, double lr, int warmup, double pairShare) {}
+
+    /**
+     * The model (layers, width, heads, MLP width) and its training: phases that each continue from the last.
+     * {@code options} are the command-line overrides that made this from the preset of the same name.
+     */
+    public record Size(String name, int layers, int hidden, int heads, int intermediate, List<Phase> phases,
+            List<String> options) {
         public static final Map<String, Size> PRESETS = Map.of(
-                "small", new Size("small", 4, 128, 4, 512, 256, 16, 6000, 1e-3, 300, 2, 100),
-                "tiny", new Size("tiny", 2, 64, 4, 256, 64, 8, 60, 3e-3, 10, 1, 10));
+                "small", new Size("small", 4, 128, 4, 512, List.of(new Phase(6000, 256, 16, 1e-3, 300, 0.0),
+                        new Phase(6000, 256, 16, 1e-3, 100, 0.0), new Phase(3000, 512, 8, 1e-3, 100, 0.3)), List.of()),
+                "tiny", new Size("tiny", 2, 64, 4, 256, List.of(new Phase(60, 64, 8, 3e-3, 10, 0.0)), List.of()));
 
         public static Size of(String name) {
             Size s = PRESETS.get(name);
@@ -58,16 +65,47 @@ public final class ToyPretrain {
             return s;
         }
 
-        public Size withSteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, length, batch, n, lr, warmup, phases, laterWarmup);
-        }
-
-        public Size withLr(double rate, int warm) {
-            return new Size(name, layers, hidden, heads, intermediate, length, batch, steps, rate, warm, phases, laterWarmup);
-        }
-
+        /** The first {@code n} of the phases; past the last, more phases like the last. */
         public Size withPhases(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, length, batch, steps, lr, warmup, n, laterWarmup);
+            List<Phase> out = new ArrayList<>();
+            for (int k = 0; k < n; k++) out.add(phases.get(Math.min(k, phases.size() - 1)));
+            return with(out, "--phases " + n);
+        }
+
+        /** Every phase {@code n} steps long. */
+        public Size withSteps(int n) {
+            return with(map(p -> new Phase(n, p.length(), p.batch(), p.lr(), p.warmup(), p.pairShare())), "--steps " + n);
+        }
+
+        public Size withLr(double rate) {
+            return with(map(p -> new Phase(p.steps(), p.length(), p.batch(), rate, p.warmup(), p.pairShare())),
+                    "--lr " + rate);
+        }
+
+        public Size withWarmup(int steps) {
+            return with(map(p -> new Phase(p.steps(), p.length(), p.batch(), p.lr(), steps, p.pairShare())),
+                    "--warmup " + steps);
+        }
+
+        /** Sequences of {@code words} words in every phase, the batch scaled to keep each phase's tokens per step. */
+        public Size withLength(int words) {
+            return with(map(p -> new Phase(p.steps(), words, Math.max(1, p.batch() * p.length() / words), p.lr(),
+                    p.warmup(), p.pairShare())), "--length " + words);
+        }
+
+        public Size withPairShare(double share) {
+            return with(map(p -> new Phase(p.steps(), p.length(), p.batch(), p.lr(), p.warmup(), share)),
+                    "--pair-share " + share);
+        }
+
+        private List<Phase> map(java.util.function.UnaryOperator<Phase> f) {
+            return phases.stream().map(f).toList();
+        }
+
+        private Size with(List<Phase> p, String option) {
+            List<String> o = new ArrayList<>(options);
+            o.add(option);
+            return new Size(name, layers, hidden, heads, intermediate, List.copyOf(p), List.copyOf(o));
         }
     }
 
@@ -83,21 +121,22 @@ public final class ToyPretrain {
             Trainer.Listener log) {
         Path previous = from;
         Trainer.Result r = null;
-        for (int k = 1; k <= size.phases(); k++) {
-            boolean last = k == size.phases();
+        int count = size.phases().size();
+        for (int k = 1; k <= count; k++) {
+            boolean last = k == count;
             Path dir = last ? out : out.resolve("phase" + k);
-            Size phase = k == 1 ? size : size.withLr(size.lr(), size.laterWarmup());
             if (resume && !last && Files.isRegularFile(dir.resolve("model.safetensors")) && !Trainer.hasCheckpoints(dir)) {
-                log.onMessage("Phase " + k + " of " + size.phases() + " is done: " + dir + ".");
+                log.onMessage("Phase " + k + " of " + count + " is done: " + dir + ".");
                 previous = dir;
                 continue;
             }
-            if (size.phases() > 1) log.onMessage("Phase " + k + " of " + size.phases() + " into " + dir + ".");
-            r = run(phase, seed + k - 1, previous, dir, resume, evalEvery, log, last ? command(size, seed, from, out) : null);
+            if (count > 1) log.onMessage("Phase " + k + " of " + count + " into " + dir + ".");
+            r = run(size, size.phases().get(k - 1), seed + k - 1, previous, dir, resume, evalEvery, log,
+                    last ? command(size, seed, from, out) : null);
             if (r.interrupted()) return r;
             previous = dir;
         }
-        for (int k = 1; k < size.phases(); k++) {
+        for (int k = 1; k < count; k++) {
             Path dir = out.resolve("phase" + k);
             for (String f : List.of("metrics.jsonl", "eval.jsonl", "loss_curve.png")) {
                 try {
@@ -116,31 +155,28 @@ public final class ToyPretrain {
 
     /** The command line that trains {@code size} (all its phases) as {@link #runPhases} was asked to. */
     static String command(Size size, long seed, Path from, Path out) {
-        Size preset = Size.of(size.name());
         return "./absorb toy pretrain --world graphs --size " + size.name() + " --seed " + seed
-                + (size.phases() != preset.phases() ? " --phases " + size.phases() : "")
-                + (size.steps() != preset.steps() ? " --steps " + size.steps() : "")
-                + (size.lr() != preset.lr() ? " --lr " + size.lr() : "")
-                + (size.warmup() != preset.warmup() ? " --warmup " + size.warmup() : "")
+                + size.options().stream().map(o -> " " + o).collect(java.util.stream.Collectors.joining())
                 + (from != null ? " --from " + from : "") + " --out " + out;
     }
 
     /**
-     * Trains {@code size} with {@code seed} into {@code out}, from random weights or, when {@code from} is given,
-     * from that model (a further phase of training); {@code log} receives progress lines. {@code command}, when not
-     * null, is recorded in toy_config.json as the command that reproduces the model (the last phase's).
+     * Trains one {@code phase} of a model of {@code size} with {@code seed} into {@code out}, from random weights or,
+     * when {@code from} is given, from that model (a further phase of training); {@code log} receives progress lines.
+     * {@code command}, when not null, is recorded in toy_config.json as the command that reproduces the model (the
+     * last phase's).
      */
-    public static Trainer.Result run(Size size, long seed, Path from, Path out, boolean resume, int evalEvery,
+    public static Trainer.Result run(Size size, Phase phase, long seed, Path from, Path out, boolean resume, int evalEvery,
             Trainer.Listener log, String command) {
-        ToyWorld world = new ToyWorld(ToyWorld.Settings.defaults(size.length()));
+        ToyWorld world = new ToyWorld(ToyWorld.Settings.defaults(phase.length()).withPairShare(phase.pairShare()));
         Path init = out.resolve(".init");
         if (!resume || !Files.isDirectory(init)) {
             if (from != null) copyModel(from, init);
             else writeInitialModel(size, world, seed, init);
         }
         TrainConfig config = new TrainConfig(init, null, out, false, 16, 32, 0, absorb.model.LoraAdapter.TARGETS, 1,
-                size.steps(), size.lr(), "cosine", size.warmup(), 0.01, 0.9, 0.95, 1e-8, 1.0, size.batch(), 1,
-                size.length() + 1, false, false, seed, 500, 2, 50, resume, false, "float32", null);
+                phase.steps(), phase.lr(), "cosine", phase.warmup(), 0.01, 0.9, 0.95, 1e-8, 1.0, phase.batch(), 1,
+                phase.length() + 1, false, false, seed, 500, 2, 50, resume, false, "float32", null);
         Path evalLog = out.resolve("eval.jsonl");
         if (!resume) {
             try {
@@ -153,7 +189,7 @@ public final class ToyPretrain {
         try (Tokenizer tok = Tokenizer.load(init)) {
             long[] wordIds = new long[world.words().size()];
             for (int i = 0; i < wordIds.length; i++) wordIds[i] = WordTokenizer.SPECIAL.size() + i;
-            r = Trainer.run(config, stream(size, world, seed, tok), log, evalEvery,
+            r = Trainer.run(config, stream(phase, world, seed, tok), log, evalEvery,
                     (step, model) -> evaluate(step, model, tok, init, evalLog, log));
         }
         if (!r.interrupted()) {
@@ -171,14 +207,15 @@ public final class ToyPretrain {
             toy.put("world", "graphs");
             toy.put("size", size.name());
             toy.put("seed", seed);
-            toy.put("steps", size.steps());
-            toy.put("sequence_words", size.length());
-            toy.put("batch", size.batch());
-            toy.put("lr", size.lr());
-            toy.put("warmup", size.warmup());
+            toy.put("steps", phase.steps());
+            toy.put("sequence_words", phase.length());
+            toy.put("batch", phase.batch());
+            toy.put("lr", phase.lr());
+            toy.put("warmup", phase.warmup());
             toy.put("schedule", "cosine");
+            toy.put("pair_share", phase.pairShare());
             if (command != null) {
-                toy.put("phases", size.phases());
+                toy.put("phases", size.phases().size());
                 toy.put("command", command);
             }
             AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
@@ -187,16 +224,16 @@ public final class ToyPretrain {
     }
 
     /** Step s: {@code batch} fresh sequences, each from its own seed, BOS then words, every word a target. */
-    static TrainingStream stream(Size size, ToyWorld world, long seed, Tokenizer tok) {
+    static TrainingStream stream(Phase phase, ToyWorld world, long seed, Tokenizer tok) {
         return new TrainingStream() {
             public int totalSteps() {
-                return size.steps();
+                return phase.steps();
             }
 
             public List<Batch> step(int s) {
                 List<TrainingData.Example> rows = new ArrayList<>();
-                for (int r = 0; r < size.batch(); r++) {
-                    long rowSeed = seed * 0x9E3779B97F4A7C15L + (long) s * size.batch() + r;
+                for (int r = 0; r < phase.batch(); r++) {
+                    long rowSeed = seed * 0x9E3779B97F4A7C15L + (long) s * phase.batch() + r;
                     long[] ids = tok.encode(String.join(" ", world.sequence(rowSeed)));
                     boolean[] target = new boolean[ids.length];
                     Arrays.fill(target, 1, ids.length, true);
@@ -206,17 +243,18 @@ public final class ToyPretrain {
             }
 
             public double epochOf(int stepsDone) {
-                return (double) stepsDone / size.steps();
+                return (double) stepsDone / phase.steps();
             }
 
             public String fingerprint() {
-                return "graphs-world:" + size + ":seed=" + seed;
+                return "graphs-world:" + phase + ":seed=" + seed;
             }
 
             public String describe() {
                 return String.format(Locale.ROOT, "graphs world: %d steps of %d sequences of %d words (%,d tokens), fresh"
-                        + " graphs and word assignments in every sequence.", size.steps(), size.batch(), size.length(),
-                        (long) size.steps() * size.batch() * size.length());
+                        + " graphs and word assignments in every sequence%s.", phase.steps(), phase.batch(), phase.length(),
+                        (long) phase.steps() * phase.batch() * phase.length(), phase.pairShare() > 0 ? String.format(
+                                Locale.ROOT, ", %.0f%% of them neighbour pairs", 100 * phase.pairShare()) : "");
             }
         };
     }

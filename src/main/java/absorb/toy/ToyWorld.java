@@ -27,10 +27,16 @@ public final class ToyWorld {
      *     reward looking up what followed the current word earlier, the skill the graph task needs)
      * @param backtrack whether walks may step straight back to the node they came from (training uses false: with
      *     it, "repeat the word before last" is an easy shortcut that stalls learning)
+     * @param pairShare fraction of sequences that are independent neighbour pairs "u v" on a fresh random graph
+     *     (the study's ring variant), rather than walks
      */
-    public record Settings(int length, double calendarShare, double copyShare, boolean backtrack) {
+    public record Settings(int length, double calendarShare, double copyShare, boolean backtrack, double pairShare) {
         public static Settings defaults(int length) {
-            return new Settings(length, 0.05, 0.0, false);
+            return new Settings(length, 0.05, 0.0, false, 0.0);
+        }
+
+        public Settings withPairShare(double share) {
+            return new Settings(length, calendarShare, copyShare, backtrack, share);
         }
     }
 
@@ -45,16 +51,28 @@ public final class ToyWorld {
         return vocabulary;
     }
 
+    /** What a sequence is. */
+    enum Kind { CALENDAR, COPIES, PAIRS, WALK }
+
+    /** The kind of the sequence of {@code seed}: the first draw of its generator against the shares. */
+    Kind kind(long seed) {
+        double u = new SplittableRandom(seed).nextDouble();
+        double copiesEnd = settings.calendarShare() + settings.copyShare();
+        return u < settings.calendarShare() ? Kind.CALENDAR : u < copiesEnd ? Kind.COPIES
+                : u < copiesEnd + settings.pairShare() ? Kind.PAIRS : Kind.WALK;
+    }
+
     /** One sequence of words (no BOS), determined by {@code seed}. */
     public List<String> sequence(long seed) {
+        Kind kind = kind(seed);
         SplittableRandom r = new SplittableRandom(seed);
-        double u = r.nextDouble();
-        if (u < settings.calendarShare()) return calendar(r);
-        if (u < settings.calendarShare() + settings.copyShare()) return copies(r);
+        r.nextDouble();
+        if (kind == Kind.CALENDAR) return calendar(r);
+        if (kind == Kind.COPIES) return copies(r);
         Graph g = randomGraph(r);
         List<String> pool = new ArrayList<>(vocabulary);
         Collections.shuffle(pool, new java.util.Random(r.nextLong()));
-        int[] walk = walk(g, settings.length(), r, settings.backtrack());
+        int[] walk = kind == Kind.PAIRS ? pairs(g, settings.length(), r) : walk(g, settings.length(), r, settings.backtrack());
         List<String> out = new ArrayList<>(walk.length);
         for (int node : walk) out.add(pool.get(node));
         return out;
@@ -146,6 +164,17 @@ public final class ToyWorld {
             }
         }
         return count == g.size();
+    }
+
+    /** {@code length} nodes (rounded down to even) as independent neighbour pairs: a random node, a random neighbour. */
+    static int[] pairs(Graph g, int length, SplittableRandom r) {
+        int[] out = new int[length - length % 2];
+        for (int t = 0; t < out.length; t += 2) {
+            out[t] = r.nextInt(g.size());
+            int[] nb = g.neighbours()[out[t]];
+            out[t + 1] = nb[r.nextInt(nb.length)];
+        }
+        return out;
     }
 
     /** A random walk of {@code length} nodes; without backtracking it never returns to the node just left. */

@@ -88,6 +88,9 @@ class GraphTraceCommandTest {
             assertEquals(2, c.exit, c.toString());
             assertTrue(c.oneLine() && c.err.contains("ring:x"), c.toString());
         }
+        Cli c = Cli.run("demo", "--sweep-sampling", "triples", "--out", demo.toString());
+        assertEquals(2, c.exit, c.toString());
+        assertTrue(c.oneLine() && c.err.contains("--sweep-sampling triples"), c.toString());
         assertTrue(!Files.exists(demo) && !Files.exists(sweep), "nothing written");
     }
 }

@@ -32,9 +32,23 @@ class ToyCommandTest {
         assertEquals(0, toy.get("earlier_phases").get(0).get("seed").asInt());
         assertEquals(10, toy.get("earlier_phases").get(0).get("warmup").asInt());
         assertTrue(toy.get("command").asText().contains("--phases 2"), toy.get("command").asText());
+        assertEquals(0.0, toy.get("pair_share").asDouble());
+
+        Path pairs = tmp.resolve("pairs");
+        Cli p = Cli.run("toy", "pretrain", "--size", "tiny", "--steps", "2", "--length", "32", "--pair-share", "0.3",
+                "--eval-every", "0", "--out", pairs.toString());
+        assertEquals(0, p.exit, p.toString());
+        JsonNode pc = new ObjectMapper().readTree(pairs.resolve("toy_config.json").toFile());
+        assertEquals(32, pc.get("sequence_words").asInt());
+        assertEquals(16, pc.get("batch").asInt(), "the batch grows to keep the tokens per step (8 x 64)");
+        assertEquals(0.3, pc.get("pair_share").asDouble());
+        assertTrue(pc.get("command").asText().contains("--length 32 --pair-share 0.3"), pc.get("command").asText());
 
         Cli bad = Cli.run("toy", "pretrain", "--size", "tiny", "--phases", "0", "--out", tmp.resolve("x").toString());
         assertEquals(2, bad.exit, bad.toString());
         assertTrue(bad.oneLine() && bad.err.contains("--phases"), bad.toString());
+        Cli share = Cli.run("toy", "pretrain", "--size", "tiny", "--pair-share", "1.5", "--out", tmp.resolve("y").toString());
+        assertEquals(2, share.exit, share.toString());
+        assertTrue(share.oneLine() && share.err.contains("--pair-share"), share.toString());
     }
 }

@@ -41,8 +41,31 @@ class ToyWorldTest {
     }
 
     @Test
+    void pairSequencesAreNeighbourPairsAndTheirShareIsHonoured() {
+        SplittableRandom r = new SplittableRandom(3);
+        ToyWorld w = new ToyWorld(ToyWorld.Settings.defaults(64));
+        for (int k = 0; k < 50; k++) {
+            Graph g = w.randomGraph(r);
+            int[] p = ToyWorld.pairs(g, 101, r);
+            assertEquals(100, p.length);
+            for (int t = 0; t < p.length; t += 2) assertTrue(g.adjacent(p[t], p[t + 1]), g.name());
+        }
+        ToyWorld none = new ToyWorld(ToyWorld.Settings.defaults(64)), half = new ToyWorld(ToyWorld.Settings.defaults(64)
+                .withPairShare(0.5));
+        int[] counts = new int[ToyWorld.Kind.values().length];
+        for (long seed = 0; seed < 2000; seed++) {
+            assertNotEquals(ToyWorld.Kind.PAIRS, none.kind(seed));
+            counts[half.kind(seed).ordinal()]++;
+            // the share only decides which kind a sequence is: walks and the calendar are what the default world makes
+            if (half.kind(seed) != ToyWorld.Kind.PAIRS) assertEquals(none.sequence(seed), half.sequence(seed));
+        }
+        assertEquals(1000, counts[ToyWorld.Kind.PAIRS.ordinal()], 80);
+        assertEquals(100, counts[ToyWorld.Kind.CALENDAR.ordinal()], 40);
+    }
+
+    @Test
     void calendarSequencesFollowTheWeek() {
-        ToyWorld w = new ToyWorld(new ToyWorld.Settings(30, 1.0, 0.0, false));
+        ToyWorld w = new ToyWorld(new ToyWorld.Settings(30, 1.0, 0.0, false, 0.0));
         List<String> s = w.sequence(5);
         for (int t = 1; t < s.size(); t++) {
             assertEquals(Words.DAYS.get((Words.DAYS.indexOf(s.get(t - 1)) + 1) % 7), s.get(t));
