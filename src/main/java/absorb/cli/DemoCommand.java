@@ -102,8 +102,10 @@ final class DemoCommand implements Callable<Integer> {
             report.section("What this is");
             report.paragraph("Words are placed on the nodes of a graph and the model reads random walks over it (" + batch
                     + " sequences of " + context + " words; fresh word assignments, shuffled with seed " + seed + "). Its"
-                    + " predictions and the residual stream after every block are recorded at log-spaced positions. Model: "
-                    + dir + ".");
+                    + " predictions and the residual stream after every block are recorded at log-spaced positions."
+                    + (onWalks ? "" : " The critical-context sweep, whose power law the claims test, reads rings as"
+                            + " independent neighbour pairs \"u v\" (the study's ring variant); the same sweep on random"
+                            + " walks is shown beside it.") + " Model: " + dir + ".");
             GraphTrace.Result grid = single(base.withGraph("grid:4x4"), lm, "grid_4x4", report, "4x4 grid");
             GraphTrace.Result ring = single(base.withGraph("ring:10"), lm, "ring_10", report, "10-node ring");
             single(base.withGraph("hex:3x3"), lm, "hex_3x3", report, "Hexagonal lattice (30 nodes)");
