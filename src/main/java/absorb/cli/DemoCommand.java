@@ -81,9 +81,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
         Experiments.checkGraphs(sweep);
-        if (!sweepSampling.equals("pairs") && !sweepSampling.equals("walk")) {
-            throw new AbsorbException("--sweep-sampling " + sweepSampling + " is not known; use pairs or walk.");
-        }
+        TraceConfig.checkSampling("--sweep-sampling", sweepSampling);
         if (robustnessSeeds < 0) throw new AbsorbException("--robustness-seeds must be 0 or more, not " + robustnessSeeds + ".");
         Path dir = model != null ? model : bundledModel();
         threads.apply();
@@ -162,10 +160,12 @@ final class DemoCommand implements Callable<Integer> {
             }
             ObjectNode readings = summary.putObject("readings");
             if (!onWalks) {
-                reading(readings, report, "graphs.power_law_walks", "t* on random walks over the same rings", walks.fit(), otherWalkSweeps, Experiments.Sweep::fit);
+                reading(readings, report, "graphs.power_law_walks", "t* on random walks over the same rings", walks.fit(),
+                        otherWalkSweeps, Experiments.Sweep::fit);
             }
-            log(GraphTraceCommand.describeReach(walks));
-            readings.put("graphs.power_law_reach.method", GraphTraceCommand.describeReach(walks));
+            String reach = GraphTraceCommand.describeReach(walks);
+            log(reach);
+            readings.put("graphs.power_law_reach.method", reach);
             reading(readings, report, "graphs.power_law_reach", "t_reach on random walks", walks.reachFit(),
                     otherWalkSweeps, Experiments.Sweep::reachFit);
             report.section("Summary: what the demo shows");
@@ -189,7 +189,8 @@ final class DemoCommand implements Callable<Integer> {
      * A power-law reading beside the claims: its R^2 and exponent with the demo's seed and with each other seed
      * (null where fewer than three graphs gave a value), logged and added to the report.
      */
-    private void reading(ObjectNode readings, HtmlReport report, String name, String what, Fits.PowerLaw fit, List<Experiments.Sweep> others, java.util.function.Function<Experiments.Sweep, Fits.PowerLaw> of) {
+    private void reading(ObjectNode readings, HtmlReport report, String name, String what, Fits.PowerLaw fit,
+            List<Experiments.Sweep> others, java.util.function.Function<Experiments.Sweep, Fits.PowerLaw> of) {
         if (fit != null) {
             readings.put(name + ".r2", fit.r2());
             readings.put(name + ".exponent", fit.b());
@@ -249,7 +250,7 @@ final class DemoCommand implements Callable<Integer> {
                         minAt <= grid.critical().tStar(), "position of the lowest normalized Dirichlet energy at " + gridHook),
                 new Claim("graphs.power_law.r2", s.fit().r2(), ">= " + MIN_POWER_LAW_R2, s.fit().r2() >= MIN_POWER_LAW_R2,
                         "log-log fit of t* against n over " + s.fit().points() + " sizes, "
-                                + (s.runs().get(0).config().sampling().equals("pairs") ? "neighbour pairs" : "random walks")),
+                                + s.runs().get(0).config().samplingInWords()),
                 new Claim("graphs.power_law.exponent", s.fit().b(), "> 0", s.fit().b() > 0,
                         String.format(Locale.ROOT, "95%% interval %.2f to %.2f", s.fit().ciLow(), s.fit().ciHigh())),
                 new Claim("graphs.conflict.natural_order_first", v[1] - v[0], "> 0", v[1] - v[0] > 0,

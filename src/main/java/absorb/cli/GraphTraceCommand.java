@@ -226,8 +226,7 @@ final class GraphTraceCommand implements Callable<Integer> {
         org.knowm.xchart.XYChart accChart = Charts.lines("Accuracy against context, by graph", "context position (log)",
                 "p(valid next word)", curves, true);
         Charts.write(accChart, dir.resolve("accuracy_by_size"), true);
-        report.section("Critical context across graph sizes ("
-                + (s.runs().get(0).config().sampling().equals("pairs") ? "neighbour pairs" : "random walks") + ")");
+        report.section("Critical context across graph sizes (" + s.runs().get(0).config().samplingInWords() + ")");
         report.paragraph(describe(s) + ". Each graph's t* is the midpoint of a sigmoid fitted to its accuracy against"
                 + " log position (where the rise is half done).");
         report.paragraph(describeReach(s));

@@ -26,13 +26,23 @@ public record TraceConfig(Path model, Path adapter, String graph, List<String> w
         Path sequences, String dtype) {
 
     public TraceConfig {
-        if (!sampling.equals("walk") && !sampling.equals("pairs")) {
-            throw new AbsorbException("--sampling " + sampling + " is not known; use walk or pairs.");
-        }
+        checkSampling("--sampling", sampling);
         if (context < 4) throw new AbsorbException("--context must be at least 4 tokens, not " + context + ".");
         if (batch < 1) throw new AbsorbException("--batch must be at least 1, not " + batch + ".");
         if (window < 1) throw new AbsorbException("--window must be at least 1, not " + window + ".");
         if (gridPoints < 4) throw new AbsorbException("--positions must be at least 4, not " + gridPoints + ".");
+    }
+
+    /** Refuses a sampling other than walk or pairs, naming the {@code option} that gave it. */
+    public static void checkSampling(String option, String sampling) {
+        if (!sampling.equals("walk") && !sampling.equals("pairs")) {
+            throw new AbsorbException(option + " " + sampling + " is not known; use walk or pairs.");
+        }
+    }
+
+    /** The sequences this configuration samples, in words: "random walks" or "neighbour pairs". */
+    public String samplingInWords() {
+        return sampling.equals("pairs") ? "neighbour pairs" : "random walks";
     }
 
     public static TraceConfig defaults(Path model, String graph) {

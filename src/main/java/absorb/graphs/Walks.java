@@ -27,15 +27,19 @@ public final class Walks {
     /** {@code count} sequences of {@code length} nodes made of neighbour pairs (length rounded down to even). */
     public static int[][] neighbourPairs(Graph g, int count, int length, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        int[][] seqs = new int[count][length - length % 2];
-        for (int k = 0; k < count; k++) {
-            for (int t = 0; t < seqs[k].length; t += 2) {
-                int u = random.nextInt(g.size());
-                int[] nb = g.neighbours()[u];
-                seqs[k][t] = u;
-                seqs[k][t + 1] = nb[random.nextInt(nb.length)];
-            }
-        }
+        int[][] seqs = new int[count][];
+        for (int k = 0; k < count; k++) seqs[k] = neighbourPairs(g, length, random);
         return seqs;
+    }
+
+    /** {@code length} nodes (rounded down to even) as independent pairs: a random node, then a random neighbour. */
+    public static int[] neighbourPairs(Graph g, int length, SplittableRandom random) {
+        int[] out = new int[length - length % 2];
+        for (int t = 0; t < out.length; t += 2) {
+            out[t] = random.nextInt(g.size());
+            int[] nb = g.neighbours()[out[t]];
+            out[t + 1] = nb[random.nextInt(nb.length)];
+        }
+        return out;
     }
 }

@@ -1,6 +1,7 @@
 package absorb.toy;
 
 import absorb.graphs.Graph;
+import absorb.graphs.Walks;
 import absorb.graphs.Words;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -54,9 +55,14 @@ public final class ToyWorld {
     /** What a sequence is. */
     enum Kind { CALENDAR, COPIES, PAIRS, WALK }
 
-    /** The kind of the sequence of {@code seed}: the first draw of its generator against the shares. */
+    /** The kind of the sequence of {@code seed}. */
     Kind kind(long seed) {
-        double u = new SplittableRandom(seed).nextDouble();
+        return kind(new SplittableRandom(seed));
+    }
+
+    /** The kind drawn first from a sequence's generator {@code r}, against the shares. */
+    private Kind kind(SplittableRandom r) {
+        double u = r.nextDouble();
         double copiesEnd = settings.calendarShare() + settings.copyShare();
         return u < settings.calendarShare() ? Kind.CALENDAR : u < copiesEnd ? Kind.COPIES
                 : u < copiesEnd + settings.pairShare() ? Kind.PAIRS : Kind.WALK;
@@ -64,15 +70,15 @@ public final class ToyWorld {
 
     /** One sequence of words (no BOS), determined by {@code seed}. */
     public List<String> sequence(long seed) {
-        Kind kind = kind(seed);
         SplittableRandom r = new SplittableRandom(seed);
-        r.nextDouble();
+        Kind kind = kind(r);
         if (kind == Kind.CALENDAR) return calendar(r);
         if (kind == Kind.COPIES) return copies(r);
         Graph g = randomGraph(r);
         List<String> pool = new ArrayList<>(vocabulary);
         Collections.shuffle(pool, new java.util.Random(r.nextLong()));
-        int[] walk = kind == Kind.PAIRS ? pairs(g, settings.length(), r) : walk(g, settings.length(), r, settings.backtrack());
+        int[] walk = kind == Kind.PAIRS ? Walks.neighbourPairs(g, settings.length(), r)
+                : walk(g, settings.length(), r, settings.backtrack());
         List<String> out = new ArrayList<>(walk.length);
         for (int node : walk) out.add(pool.get(node));
         return out;
@@ -164,17 +170,6 @@ public final class ToyWorld {
             }
         }
         return count == g.size();
-    }
-
-    /** {@code length} nodes (rounded down to even) as independent neighbour pairs: a random node, a random neighbour. */
-    static int[] pairs(Graph g, int length, SplittableRandom r) {
-        int[] out = new int[length - length % 2];
-        for (int t = 0; t < out.length; t += 2) {
-            out[t] = r.nextInt(g.size());
-            int[] nb = g.neighbours()[out[t]];
-            out[t + 1] = nb[r.nextInt(nb.length)];
-        }
-        return out;
     }
 
     /** A random walk of {@code length} nodes; without backtracking it never returns to the node just left. */

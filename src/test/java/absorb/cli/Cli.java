@@ -19,6 +19,17 @@ final class Cli {
         return new Cli(code, sw.toString());
     }
 
+    /**
+     * Runs {@code args} and asserts that they are refused as bad input: exit code 2 and one line of error output that
+     * mentions {@code mentions}.
+     */
+    static Cli refused(String mentions, String... args) {
+        Cli c = run(args);
+        org.junit.jupiter.api.Assertions.assertEquals(2, c.exit, c.toString());
+        org.junit.jupiter.api.Assertions.assertTrue(c.oneLine() && c.err.contains(mentions), c.toString());
+        return c;
+    }
+
     /** The error output is one line (one sentence, no stack trace). */
     boolean oneLine() {
         return err.strip().lines().count() == 1;

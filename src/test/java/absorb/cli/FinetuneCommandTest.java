@@ -30,19 +30,13 @@ class FinetuneCommandTest {
         Cli again = Cli.run("finetune", "--out", out, "--resume");
         assertEquals(0, again.exit, again.toString());
 
-        Cli changed = Cli.run("finetune", "--out", out, "--resume", "--lr", "0.5");
-        assertEquals(2, changed.exit, changed.toString());
-        assertTrue(changed.oneLine() && changed.err.contains("other settings (lr"), changed.toString());
+        Cli.refused("other settings (lr", "finetune", "--out", out, "--resume", "--lr", "0.5");
 
         Path broken = Files.createDirectories(tmp.resolve("broken"));
         Files.writeString(broken.resolve(FinetuneCommand.SAVED_ARGS), "{\"args\": [\"--model\"");
-        Cli unreadable = Cli.run("finetune", "--out", broken.toString(), "--resume");
-        assertEquals(2, unreadable.exit, unreadable.toString());
-        assertTrue(unreadable.oneLine() && unreadable.err.contains("not valid JSON"), unreadable.toString());
+        Cli.refused("not valid JSON", "finetune", "--out", broken.toString(), "--resume");
 
-        Cli none = Cli.run("finetune", "--out", tmp.resolve("empty").toString());
-        assertEquals(2, none.exit, none.toString());
-        assertTrue(none.oneLine() && none.err.contains("needs --model and --data"), none.toString());
+        Cli.refused("needs --model and --data", "finetune", "--out", tmp.resolve("empty").toString());
     }
 
     /** --adapter continues an adapter: the continued run starts at the loss the adapter reached, not a fresh one's. */
@@ -68,10 +62,8 @@ class FinetuneCommandTest {
                 + reached + ", fresh " + fresh);
         assertTrue(Files.isRegularFile(Path.of(second, "adapter_model.safetensors")));
 
-        Cli wrong = Cli.run("finetune", "--model", model, "--data", data.toString(), "--out", tmp.resolve("w").toString(),
-                "--adapter", first, "--lora-rank", "8");
-        assertEquals(2, wrong.exit, wrong.toString());
-        assertTrue(wrong.oneLine() && wrong.err.contains("must match the adapter"), wrong.toString());
+        Cli.refused("must match the adapter", "finetune", "--model", model, "--data", data.toString(), "--out",
+                tmp.resolve("w").toString(), "--adapter", first, "--lora-rank", "8");
     }
 
     private static double loss(String metricsLine) throws IOException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import absorb.graphs.Graph;
+import absorb.graphs.Walks;
 import absorb.graphs.Words;
 import absorb.model.Tokenizer;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ class ToyWorldTest {
         ToyWorld w = new ToyWorld(ToyWorld.Settings.defaults(64));
         for (int k = 0; k < 50; k++) {
             Graph g = w.randomGraph(r);
-            int[] p = ToyWorld.pairs(g, 101, r);
+            int[] p = Walks.neighbourPairs(g, 101, r);
             assertEquals(100, p.length);
             for (int t = 0; t < p.length; t += 2) assertTrue(g.adjacent(p[t], p[t + 1]), g.name());
         }
