@@ -1,27 +1,32 @@
 package absorb.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.IValue;
 import java.util.Arrays;
 
 /**
  * Keys and values of every layer for the positions seen so far ([batch, kv_heads, positions, head_dim]), with
  * which of those positions are real tokens (not padding) and how many real tokens each row has seen, so that a
  * continued forward pass numbers its positions and masks its keys exactly as one pass over the whole sequence.
+ * The tensors live in two libtorch lists (one entry per layer, empty before the first pass) that the block kernel
+ * reads and extends in place, so a decoding step hands them over without a call per layer.
  */
 public final class KvCache implements AutoCloseable {
-    private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+    private final IValue keys;
+    private final IValue values;
     private final int batch;
     private boolean[][] keyMask;
     private final int[] realTokens;
     private int length;
 
     public KvCache(NDManager parent, int layers, int batch) {
-        this.manager = parent.newSubManager();
-        this.keys = new NDArray[layers];
-        this.values = new NDArray[layers];
+        try (NDManager scope = parent.newSubManager()) {
+            PtNDArray[] none = new PtNDArray[layers];
+            Arrays.fill(none, (PtNDArray) scope.create(new float[0]));
+            this.keys = IValue.listFrom(none);
+            this.values = IValue.listFrom(none);
+        }
         this.batch = batch;
         this.keyMask = new boolean[batch][0];
         this.realTokens = new int[batch];
@@ -43,24 +48,13 @@ public final class KvCache implements AutoCloseable {
         return keyMask;
     }
 
-    NDArray keys(int layer) {
-        return keys[layer];
+    /** Every layer's keys, as the block kernel takes and extends them. */
+    IValue keys() {
+        return keys;
     }
 
-    NDArray values(int layer) {
-        return values[layer];
-    }
-
-    /** Replaces one layer's keys and values with {@code k} and {@code v} (the old ones extended), taking them over. */
-    void put(int layer, NDArray k, NDArray v) {
-        k.attach(manager);
-        v.attach(manager);
-        if (keys[layer] != null) {
-            keys[layer].close();
-            values[layer].close();
-        }
-        keys[layer] = k;
-        values[layer] = v;
+    IValue values() {
+        return values;
     }
 
     /** Records the step's padding mask once all layers have appended. */
@@ -79,6 +73,7 @@ public final class KvCache implements AutoCloseable {
 
     @Override
     public void close() {
-        manager.close();
+        keys.close();
+        values.close();
     }
 }

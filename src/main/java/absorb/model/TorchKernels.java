@@ -184,26 +184,38 @@ public final class TorchKernels {
                 shape: List[int],
                 eps: float,
                 dropout: float,
-                training: bool) -> Tuple[Tensor, Tensor, Tensor]:
+                training: bool,
+                last_only: bool) -> Tuple[Tensor, Tensor, Tensor]:
                 # One decoder block. w: input_layernorm, then (weight, bias) of q, k, v, o, gate, up, down with
                 # post_attention_layernorm after o; lora: (A, B) per projection; shape: heads, kv_heads, head_dim.
+                # With last_only, keys and values come from every position and the rest only from the last one: the
+                # block returns that position's residual, all a next-token prediction needs from the last block.
                 b = x.size(0)
                 t = x.size(1)
                 heads = shape[0]
                 kv_heads = shape[1]
                 d = shape[2]
                 h = self.rms_norm(x, w[0], eps)
-                q = self.project(h, w[1], w[2], transposed[0], lora[0], lora[1], scaling[0], dropout, training)
                 k = self.project(h, w[3], w[4], transposed[1], lora[2], lora[3], scaling[1], dropout, training)
                 v = self.project(h, w[5], w[6], transposed[2], lora[4], lora[5], scaling[2], dropout, training)
-                q = self.rotary(torch.transpose(torch.reshape(q, [b, t, heads, d]), 1, 2), cos, signed_sin)
                 k = self.rotary(torch.transpose(torch.reshape(k, [b, t, kv_heads, d]), 1, 2), cos, signed_sin)
                 v = torch.transpose(torch.reshape(v, [b, t, kv_heads, d]), 1, 2)
                 if torch.gt(torch.numel(past_k), 0):
                   k = torch.cat([past_k, k], 2)
                   v = torch.cat([past_v, v], 2)
+                tq = t
+                if last_only and torch.gt(t, 1):
+                  tq = 1
+                  x = torch.slice(x, 1, torch.sub(t, 1), t, 1)
+                  h = torch.slice(h, 1, torch.sub(t, 1), t, 1)
+                  cos = torch.slice(cos, 2, torch.sub(t, 1), t, 1)
+                  signed_sin = torch.slice(signed_sin, 2, torch.sub(t, 1), t, 1)
+                  if torch.gt(torch.numel(mask), 0):
+                    mask = torch.slice(mask, 2, torch.sub(t, 1), t, 1)
+                q = self.project(h, w[1], w[2], transposed[0], lora[0], lora[1], scaling[0], dropout, training)
+                q = self.rotary(torch.transpose(torch.reshape(q, [b, tq, heads, d]), 1, 2), cos, signed_sin)
                 a = self.attention(q, k, v, mask, causal, kv_heads)
-                a = torch.reshape(torch.transpose(a, 1, 2), [b, t, heads * d])
+                a = torch.reshape(torch.transpose(a, 1, 2), [b, tq, heads * d])
                 x = torch.add(x, self.project(a, w[7], w[8], transposed[3], lora[6], lora[7], scaling[3], dropout, training))
                 h = self.rms_norm(x, w[9], eps)
                 g = self.project(h, w[10], w[11], transposed[4], lora[8], lora[9], scaling[4], dropout, training)
@@ -211,6 +223,50 @@ public final class TorchKernels {
                 m = torch.mul(torch.silu(g), u)
                 x = torch.add(x, self.project(m, w[14], w[15], transposed[6], lora[12], lora[13], scaling[6], dropout, training))
                 return (x, k, v)
+              def layers(self: __torch__.Kernels,
+                x: Tensor,
+                cos: Tensor,
+                signed_sin: Tensor,
+                masks: List[Tensor],
+                causal: List[bool],
+                past_k: List[Tensor],
+                past_v: List[Tensor],
+                first: int,
+                end: int,
+                last_only: bool,
+                w: List[Tensor],
+                transposed: List[bool],
+                lora: List[Tensor],
+                scaling: List[float],
+                shape: List[int],
+                eps: float,
+                dropout: float,
+                training: bool) -> Tensor:
+                # Blocks first .. end - 1 in one call (see block): the lists hold every layer's entries one after
+                # the other (16 weights, 7 flags, 14 adapter tensors, 7 scalings, one mask and flag per layer).
+                # Layer i's keys and values are read from past_k[i] and past_v[i] (empty: none yet) and replaced by
+                # the extended ones. With last_only, the block end - 1 computes only the last position.
+                for i in range(first, end):
+                  y, k, v = self.block(x, cos, signed_sin, masks[i], causal[i], past_k[i], past_v[i],
+                    torch.slice(w, torch.mul(i, 16), torch.mul(torch.add(i, 1), 16), 1),
+                    torch.slice(transposed, torch.mul(i, 7), torch.mul(torch.add(i, 1), 7), 1),
+                    torch.slice(lora, torch.mul(i, 14), torch.mul(torch.add(i, 1), 14), 1),
+                    torch.slice(scaling, torch.mul(i, 7), torch.mul(torch.add(i, 1), 7), 1),
+                    shape, eps, dropout, training, last_only and torch.eq(i, torch.sub(end, 1)))
+                  past_k[i] = k
+                  past_v[i] = v
+                  x = y
+                return x
+              def last_logits(self: __torch__.Kernels,
+                x: Tensor,
+                norm: Tensor,
+                eps: float,
+                head: Tensor,
+                transposed: bool) -> Tuple[Tensor, Tensor]:
+                # the final norm of the last position of x [b, t, hidden], and its logits in float32
+                h = self.rms_norm(torch.slice(x, 1, torch.sub(x.size(1), 1), x.size(1), 1), norm, eps)
+                logits = torch.to(self.product(h, head, torch.empty([0], dtype=ops.prim.dtype(head)), transposed), 6)
+                return (h, logits)
               def select_rows(self: __torch__.Kernels,
                 hidden: Tensor,
                 rows: Tensor) -> Tensor:
@@ -266,14 +322,20 @@ public final class TorchKernels {
                 else:
                   torch.autograd.backward([h], annotate(List[Optional[Tensor]], [gh]))
                 return 0
+              def embedding(self: __torch__.Kernels,
+                ids: Tensor,
+                table: Tensor,
+                transposed: bool) -> Tensor:
+                # the embeddings of ids ([vocab, hidden] table, or [hidden, vocab] when transposed)
+                if transposed:
+                  return torch.embedding(torch.t(table), ids)
+                return torch.embedding(table, ids)
               def embedding_rows(self: __torch__.Kernels,
                 ids: Tensor,
                 table: Tensor,
                 transposed: bool) -> Tensor:
-                # the embeddings of ids, outside autograd ([vocab, hidden] table, or [hidden, vocab] when transposed)
-                if transposed:
-                  return torch.embedding(torch.t(table), ids)
-                return torch.embedding(table, ids)
+                # the same, run outside autograd
+                return self.embedding(ids, table, transposed)
               def add_embedding_grads(self: __torch__.Kernels,
                 table: Tensor,
                 ids: Tensor,
@@ -578,6 +640,11 @@ public final class TorchKernels {
      */
     public static void headBackward(NDArray h, NDArray gh, NDArray head, NDArray gw) {
         run("head_backward", h, gh, head, gw).close();
+    }
+
+    /** Embedding rows of {@code ids} ([vocab, hidden] table, or [hidden, vocab] when transposed), in {@code scope}. */
+    public static NDArray embedding(NDManager scope, NDArray ids, NDArray table, boolean transposed) {
+        return tensor(run("embedding", ids, table, transposed), scope);
     }
 
     /** Embedding rows of {@code ids}, outside autograd, in {@code scope}. */

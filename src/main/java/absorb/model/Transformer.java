@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
 import java.util.ArrayList;
@@ -27,11 +26,11 @@ import java.util.Set;
 public final class Transformer implements AutoCloseable {
 
     /** One decoder block's weights, named as in transformers. */
-    public static final class Block implements AutoCloseable {
+    public static final class Block {
         public final Linear qProj, kProj, vProj, oProj, gateProj, upProj, downProj;
         private NDArray inputLayernorm, postAttentionLayernorm;
         final int slidingWindow;
-        private IValue weightList, transposedList, loraList, scalingList;
+        private Transformer owner;
 
         Block(Linear q, Linear k, Linear v, Linear o, Linear gate, Linear up, Linear down, NDArray inputNorm,
                 NDArray postNorm, int slidingWindow) {
@@ -60,60 +59,9 @@ public final class Transformer implements AutoCloseable {
             return postAttentionLayernorm;
         }
 
-        /** The kernel's weight list: input norm, (weight, bias) of q, k, v, o, post norm, (weight, bias) of the MLP. */
-        IValue weightList(NDArray empty) {
-            if (weightList == null) {
-                List<NDArray> w = new ArrayList<>();
-                w.add(inputLayernorm);
-                List<Linear> p = projections();
-                for (int j = 0; j < p.size(); j++) {
-                    w.add(p.get(j).storedWeight());
-                    w.add(p.get(j).bias() != null ? p.get(j).bias() : empty);
-                    if (j == 3) w.add(postAttentionLayernorm);
-                }
-                weightList = IValue.listFrom(w.toArray(PtNDArray[]::new));
-            }
-            return weightList;
-        }
-
-        IValue transposedList() {
-            if (transposedList == null) {
-                boolean[] t = new boolean[7];
-                for (int j = 0; j < 7; j++) t[j] = projections().get(j).isTransposed();
-                transposedList = IValue.listFrom(t);
-            }
-            return transposedList;
-        }
-
-        /** (A, B) of each projection's adapter, empty tensors where there is none. */
-        IValue loraList(NDArray empty) {
-            if (loraList == null) {
-                List<NDArray> l = new ArrayList<>();
-                for (Linear p : projections()) {
-                    l.add(p.hasAdapter() ? p.loraA() : empty);
-                    l.add(p.hasAdapter() ? p.loraB() : empty);
-                }
-                loraList = IValue.listFrom(l.toArray(PtNDArray[]::new));
-            }
-            return loraList;
-        }
-
-        IValue scalingList() {
-            if (scalingList == null) {
-                scalingList = IValue.listFrom(projections().stream().mapToDouble(Linear::loraScaling).toArray());
-            }
-            return scalingList;
-        }
-
-        /** Call after replacing weights or adapters: the kernel lists are rebuilt on the next forward pass. */
+        /** Call after replacing weights or adapters: the kernel's lists are rebuilt on the next forward pass. */
         public void invalidate() {
-            close();
-        }
-
-        @Override
-        public void close() {
-            for (IValue v : new IValue[] {weightList, transposedList, loraList, scalingList}) if (v != null) v.close();
-            weightList = transposedList = loraList = scalingList = null;
+            if (owner != null) owner.closeKernelLists();
         }
     }
 
@@ -146,7 +94,9 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * The result of a forward pass, in the caller's scope: {@code logits} [batch, positions, vocab] in float32 (null
-     * for NONE; one position for LAST) and {@code finalHidden} [batch, seq, hidden] after the final norm.
+     * for NONE; one position for LAST) and {@code finalHidden} [batch, seq, hidden] after the final norm (for LAST,
+     * unless a hook asks for the last block's or the final norm's residuals, only the last position: the last block
+     * then computes no other).
      */
     public record Output(NDArray logits, NDArray finalHidden) {}
 
@@ -165,6 +115,8 @@ public final class Transformer implements AutoCloseable {
     /** Arguments every block call repeats, made once: absent tensor, flags, epsilon, dropout. */
     private final IValue emptyValue, trueValue, falseValue, epsValue;
     private IValue dropoutValue, trainingValue;
+    /** Every block's weights, layouts, adapters and scalings, one block after the other, as the kernel takes them. */
+    private IValue weightList, transposedList, loraList, scalingList;
 
     /**
      * @param weights by transformers name; those in {@link #readTransposed} may already be [in, out] (then
@@ -192,6 +144,7 @@ public final class Transformer implements AutoCloseable {
                     linear(weights, p + "mlp.gate_proj", preTransposed), linear(weights, p + "mlp.up_proj", preTransposed),
                     linear(weights, p + "mlp.down_proj", preTransposed), weights.get(p + "input_layernorm.weight"),
                     weights.get(p + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
+            blocks[i].owner = this;
         }
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
         this.empty = manager.create(new float[0]);
@@ -422,21 +375,40 @@ public final class Transformer implements AutoCloseable {
         NDArray x = inputEmbeds;
         if (x == null) {
             NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
-            x = ids.getNDArrayInternal().embedding(ids, embeddingTable(scope), SparseFormat.DENSE).singletonOrThrow();
+            x = embedTokens != null ? TorchKernels.embedding(scope, ids, embedTokens, false)
+                    : TorchKernels.embedding(scope, ids, lmHead.storedWeight(), lmHead.isTransposed());
         }
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
         NDArray[] rope = rotaryTables(scope, positions);
-        Map<Integer, Mask> masks = new LinkedHashMap<>();
+        Map<Integer, Mask> byWindow = new LinkedHashMap<>();
+        Mask[] masks = new Mask[blocks.length];
         for (int i = 0; i < blocks.length; i++) {
-            Block b = blocks[i];
-            Mask attnMask = masks.computeIfAbsent(b.slidingWindow,
+            masks[i] = byWindow.computeIfAbsent(blocks[i].slidingWindow,
                     w -> attentionMask(scope, mask, segments, cache, past, seq, w));
-            x = block(scope, b, i, x, rope, attnMask, cache);
-            if (hook != null && hook.wants(HookPoint.residPost(i))) hook.accept(HookPoint.residPost(i), x);
+        }
+        // The blocks run in one kernel call between the residuals a hook asks for (all at once without hooks); for
+        // next-token logits alone, the last block computes only the last position.
+        boolean[] wanted = new boolean[blocks.length];
+        for (int i = 0; hook != null && i < blocks.length; i++) wanted[i] = hook.wants(HookPoint.residPost(i));
+        boolean finalHook = hook != null && hook.wants(HookPoint.FINAL_NORM);
+        boolean lastOnly = logits == Logits.LAST && !finalHook && !wanted[blocks.length - 1];
+        try (KvCache none = cache == null ? new KvCache(scope, blocks.length, batch) : null) {
+            KvCache kv = cache != null ? cache : none;
+            for (int first = 0, end; first < blocks.length; first = end) {
+                end = first + 1;
+                while (end < blocks.length && !wanted[end - 1]) end++;
+                x = layers(scope, x, rope, masks, kv, first, end, lastOnly && end == blocks.length);
+                if (wanted[end - 1]) hook.accept(HookPoint.residPost(end - 1), x);
+            }
         }
         if (cache != null) cache.advance(mask);
+        if (lastOnly) {
+            NDArray[] last = TorchKernels.tuple(TorchKernels.run("last_logits", x, norm, epsValue, lmHead.storedWeight(),
+                    lmHead.isTransposed() ? trueValue : falseValue), scope);
+            return new Output(last[1], last[0]);
+        }
         NDArray h = TorchKernels.rmsNorm(x, norm, config.rmsNormEps());
-        if (hook != null && hook.wants(HookPoint.FINAL_NORM)) hook.accept(HookPoint.FINAL_NORM, h);
+        if (finalHook) hook.accept(HookPoint.FINAL_NORM, h);
         NDArray out = switch (logits) {
             case ALL -> lmHead(h);
             case LAST -> lmHead(h.get(":, -1:, :"));
@@ -445,16 +417,24 @@ public final class Transformer implements AutoCloseable {
         return new Output(out, h);
     }
 
-    /** One decoder block through {@link TorchKernels}; returns the new residual, extending the cache if given. */
-    private NDArray block(NDManager scope, Block b, int layer, NDArray x, NDArray[] rope, Mask mask, KvCache cache) {
-        boolean cached = cache != null && cache.keys(layer) != null;
-        Object pastK = cached ? cache.keys(layer) : emptyValue, pastV = cached ? cache.values(layer) : emptyValue;
-        NDArray[] out = TorchKernels.tuple(TorchKernels.run("block", x, rope[0], rope[1],
-                mask.additive() != null ? mask.additive() : emptyValue, mask.causal() ? trueValue : falseValue, pastK,
-                pastV, b.weightList(empty), b.transposedList(), b.loraList(empty), b.scalingList(), shape, epsValue,
-                dropoutValue, trainingValue), scope);
-        if (cache != null) cache.put(layer, out[1], out[2]);
-        return out[0];
+    /**
+     * Blocks {@code first} to {@code end - 1} through {@link TorchKernels} in one call, extending {@code cache};
+     * returns the new residual (only the last position's with {@code lastOnly}).
+     */
+    private NDArray layers(NDManager scope, NDArray x, NDArray[] rope, Mask[] masks, KvCache cache, int first, int end,
+            boolean lastOnly) {
+        makeKernelLists();
+        PtNDArray[] additive = new PtNDArray[masks.length];
+        boolean[] causal = new boolean[masks.length];
+        for (int i = 0; i < masks.length; i++) {
+            additive[i] = (PtNDArray) (masks[i].additive() != null ? masks[i].additive() : empty);
+            causal[i] = masks[i].causal();
+        }
+        try (IValue maskList = IValue.listFrom(additive); IValue causalList = IValue.listFrom(causal)) {
+            return TorchKernels.tensor(TorchKernels.run("layers", x, rope[0], rope[1], maskList, causalList,
+                    cache.keys(), cache.values(), first, end, lastOnly, weightList, transposedList, loraList,
+                    scalingList, shape, epsValue, dropoutValue, trainingValue), scope);
+        }
     }
 
     /** Logits for final-norm hidden states [..., hidden]: lm_head (the embedding when tied), in float32. */
@@ -582,9 +562,44 @@ public final class Transformer implements AutoCloseable {
         return flat;
     }
 
+    /**
+     * The block kernel's lists for all blocks: per block the input norm, (weight, bias) of q, k, v, o, the post
+     * norm, (weight, bias) of gate, up, down (16 tensors; empty where a bias is absent); whether each projection is
+     * stored transposed (7); each projection's adapter (A, B) or empty tensors (14); each adapter's scaling (7).
+     */
+    private void makeKernelLists() {
+        if (weightList != null) return;
+        List<NDArray> w = new ArrayList<>(), lora = new ArrayList<>();
+        boolean[] transposed = new boolean[7 * blocks.length];
+        double[] scaling = new double[7 * blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            w.add(blocks[i].inputLayernorm);
+            List<Linear> p = blocks[i].projections();
+            for (int j = 0; j < p.size(); j++) {
+                Linear l = p.get(j);
+                w.add(l.storedWeight());
+                w.add(l.bias() != null ? l.bias() : empty);
+                if (j == 3) w.add(blocks[i].postAttentionLayernorm);
+                transposed[7 * i + j] = l.isTransposed();
+                scaling[7 * i + j] = l.loraScaling();
+                lora.add(l.hasAdapter() ? l.loraA() : empty);
+                lora.add(l.hasAdapter() ? l.loraB() : empty);
+            }
+        }
+        weightList = IValue.listFrom(w.toArray(PtNDArray[]::new));
+        transposedList = IValue.listFrom(transposed);
+        loraList = IValue.listFrom(lora.toArray(PtNDArray[]::new));
+        scalingList = IValue.listFrom(scaling);
+    }
+
+    private void closeKernelLists() {
+        for (IValue v : new IValue[] {weightList, transposedList, loraList, scalingList}) if (v != null) v.close();
+        weightList = transposedList = loraList = scalingList = null;
+    }
+
     @Override
     public void close() {
-        for (Block b : blocks) b.close();
+        closeKernelLists();
         for (IValue v : new IValue[] {shape, emptyValue, trueValue, falseValue, epsValue, dropoutValue}) v.close();
         manager.close();
     }

@@ -78,6 +78,59 @@ class TransformerParityTest {
         }
     }
 
+    /**
+     * Next-token logits alone (the last block then computes only the last position), and with a hook on one middle
+     * block (the blocks then run in two calls around it): transformers' logits at the last position, and the hooked
+     * residual transformers' hidden state; on left-padded batches, every row's last position.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "mistral"})
+    void nextTokenLogitsMatch(String name) {
+        JsonNode ref = Fixtures.reference(name);
+        try (Transformer model = Checkpoint.load(Fixtures.model(name), Compute.CPU_FLOAT32);
+                NDManager scope = model.compute().newManager()) {
+            int vocab = model.config().vocabSize(), middle = (model.layers() - 1) / 2;
+            String point = HookPoint.residPost(middle);
+            for (JsonNode p : ref.get("prompts")) {
+                long[] ids = Fixtures.longs(p.get("token_ids"));
+                int last = ids.length - 1;
+                Transformer.Output out = model.forward(scope, new long[][] {ids}, null, null, null,
+                        Transformer.Logits.LAST);
+                Fixtures.assertClose(p.get("logits").get(last), out.logits().toFloatArray(), 0, TOL, name + " last");
+                assertEquals(1, out.finalHidden().getShape().get(1), name + ": only the last position is computed");
+                Map<String, float[]> captured = new LinkedHashMap<>();
+                Transformer.ResidualHook one = new Transformer.ResidualHook() {
+                    @Override
+                    public boolean wants(String hookPoint) {
+                        return hookPoint.equals(point);
+                    }
+
+                    @Override
+                    public void accept(String hookPoint, ai.djl.ndarray.NDArray residual) {
+                        captured.put(hookPoint, residual.toFloatArray());
+                    }
+                };
+                out = model.forward(scope, new long[][] {ids}, null, null, one, Transformer.Logits.LAST);
+                Fixtures.assertClose(p.get("logits").get(last), out.logits().toFloatArray(), 0, TOL, name + " hooked");
+                assertEquals(List.of(point), List.copyOf(captured.keySet()));
+                Fixtures.assertClose2d(p.get("hidden_states").get(middle + 1), captured.get(point), 0, TOL,
+                        name + " " + point);
+            }
+            for (JsonNode batch : ref.get("batches")) {
+                if (!batch.get("side").asText().equals("left")) continue;
+                long[][] ids = batchIds(batch);
+                boolean[][] mask = batchMask(batch);
+                int rows = ids.length, width = ids[0].length;
+                float[] logits = model.forward(scope, ids, mask, null, null, Transformer.Logits.LAST).logits()
+                        .toFloatArray();
+                for (int b = 0; b < rows; b++) {
+                    Fixtures.assertClose(batch.get("logits").get(b).get(width - 1), logits, b * vocab, TOL,
+                            name + " left-padded row " + b);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"llama", "qwen2", "mistral"})
     void paddedBatchesMatchOnRealTokens(String name) {
@@ -86,15 +139,9 @@ class TransformerParityTest {
                 NDManager scope = model.compute().newManager()) {
             int vocab = model.config().vocabSize();
             for (JsonNode batch : ref.get("batches")) {
-                JsonNode idsNode = batch.get("token_ids"), maskNode = batch.get("attention_mask");
-                int rows = idsNode.size(), width = idsNode.get(0).size();
-                long[][] ids = new long[rows][];
-                boolean[][] mask = new boolean[rows][width];
-                for (int b = 0; b < rows; b++) {
-                    ids[b] = Fixtures.longs(idsNode.get(b));
-                    int[] m = Fixtures.ints(maskNode.get(b));
-                    for (int t = 0; t < width; t++) mask[b][t] = m[t] == 1;
-                }
+                long[][] ids = batchIds(batch);
+                boolean[][] mask = batchMask(batch);
+                int rows = ids.length, width = ids[0].length;
                 float[] logits = model.forward(scope, ids, mask, null, null, Transformer.Logits.ALL).logits()
                         .toFloatArray();
                 for (int b = 0; b < rows; b++) {
@@ -129,5 +176,24 @@ class TransformerParityTest {
                         batch.get(i).tokenIds(), name + " batched greedy row " + i);
             }
         }
+    }
+
+    private static long[][] batchIds(JsonNode batch) {
+        JsonNode rows = batch.get("token_ids");
+        long[][] ids = new long[rows.size()][];
+        for (int b = 0; b < ids.length; b++) ids[b] = Fixtures.longs(rows.get(b));
+        return ids;
+    }
+
+    /** The batch's attention mask as true for real tokens. */
+    private static boolean[][] batchMask(JsonNode batch) {
+        JsonNode rows = batch.get("attention_mask");
+        boolean[][] mask = new boolean[rows.size()][];
+        for (int b = 0; b < mask.length; b++) {
+            int[] m = Fixtures.ints(rows.get(b));
+            mask[b] = new boolean[m.length];
+            for (int t = 0; t < m.length; t++) mask[b][t] = m[t] == 1;
+        }
+        return mask;
     }
 }
