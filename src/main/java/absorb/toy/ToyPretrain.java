@@ -119,6 +119,7 @@ public final class ToyPretrain {
      */
     public static Trainer.Result runPhases(Size size, long seed, Path from, Path out, boolean resume, int evalEvery,
             Trainer.Listener log) {
+        if (from != null) checkModelFolder(from);
         Path previous = from;
         Trainer.Result r = null;
         int count = size.phases().size();
@@ -259,11 +260,15 @@ public final class ToyPretrain {
         };
     }
 
-    /** The model files of an earlier phase, to continue from. */
-    private static void copyModel(Path from, Path to) {
+    private static void checkModelFolder(Path from) {
         if (!Files.isRegularFile(from.resolve("model.safetensors"))) {
             throw new AbsorbException("--from " + from + " is not a model folder (no model.safetensors).");
         }
+    }
+
+    /** The model files of an earlier phase, to continue from. */
+    private static void copyModel(Path from, Path to) {
+        checkModelFolder(from);
         try {
             Files.createDirectories(to);
             for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {

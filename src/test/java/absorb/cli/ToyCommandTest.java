@@ -47,5 +47,8 @@ class ToyCommandTest {
         Cli.refused("--phases", "toy", "pretrain", "--size", "tiny", "--phases", "0", "--out", tmp.resolve("x").toString());
         Cli.refused("--pair-share", "toy", "pretrain", "--size", "tiny", "--pair-share", "1.5", "--out",
                 tmp.resolve("y").toString());
+        Cli.refused("--from", "toy", "pretrain", "--size", "tiny", "--from", tmp.resolve("none").toString(), "--out",
+                tmp.resolve("z").toString());
+        assertFalse(Files.exists(tmp.resolve("z")), "nothing is written for a refused --from");
     }
 }
