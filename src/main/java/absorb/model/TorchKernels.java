@@ -87,7 +87,7 @@ public final class TorchKernels {
                 k = x.size(-1)
                 # (on the CPU, in float32 only: libtorch's batched bfloat16 product there is much slower than its plain
                 # one, and a GPU runs a matrix-vector product on all its cores anyway)
-                split = torch.eq(torch.numel(x), k) and torch.ge(torch.numel(weight), 262144) and not weight.is_cuda
+                split = torch.eq(torch.numel(x), k) and torch.ge(torch.numel(weight), 131072) and not weight.is_cuda
                 if split and torch.eq(torch.remainder(n, 2), 0) and torch.eq(ops.prim.dtype(weight), 6):
                   h = torch.floordiv(n, 2)
                   # halves[b] = the columns b*h .. b*h+h-1 of W^T, as views of the weight whatever its strides
