@@ -74,13 +74,13 @@ public final class Checkpoint {
             }
             // Wide projections are read straight into the transposed layout the model keeps them in.
             java.util.Set<String> transposed = Transformer.readTransposed(config);
-            Map<String, NDArray> weights = new LinkedHashMap<>();
-            for (String name : expected.keySet()) {
+            // Read as the model asks for each tensor, so that its blocks are laid out (see Transformer.fuse) one by one.
+            return Transformer.of(config, compute, manager, name -> {
+                if (!expected.containsKey(name)) return null;
                 Safetensors st = files.get(location.get(name));
-                weights.put(name, transposed.contains(name) ? st.readTransposed(manager, name, compute.dtype())
-                        : st.read(manager, name, compute.dtype()));
-            }
-            return Transformer.of(config, compute, manager, weights, transposed);
+                return transposed.contains(name) ? st.readTransposed(manager, name, compute.dtype())
+                        : st.read(manager, name, compute.dtype());
+            }, transposed);
         } catch (RuntimeException e) {
             manager.close();
             throw e;

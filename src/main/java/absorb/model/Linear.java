@@ -104,8 +104,13 @@ public final class Linear {
     }
 
     /** Replaces the stored tensor (same orientation as {@link #storedWeight()}). */
-    public void setStoredWeight(NDArray weight) {
+    void setStoredWeight(NDArray weight) {
         this.stored = weight;
+    }
+
+    /** Replaces the bias (null: none). */
+    void setBias(NDArray bias) {
+        this.bias = bias;
     }
 
     public boolean hasAdapter() {

@@ -296,15 +296,12 @@ public final class LoraAdapter {
         for (int i = 0; i < model.layers(); i++) {
             for (Linear lin : model.block(i).projections()) {
                 if (!lin.hasAdapter()) continue;
-                NDArray w = lin.storedWeight();
                 try (NDManager scope = model.manager().newSubManager()) {
                     NDArray a = inScope(lin.loraA(), scope), b = inScope(lin.loraB(), scope);
                     NDArray delta = b.matMul(a).mul(lin.loraScaling()); // [out, in]
                     if (lin.isTransposed()) delta = delta.transpose(1, 0);
-                    NDArray merged = Compute.cast(inScope(w, scope).add(delta), Compute.dtypeOf(w));
-                    merged.attach(model.manager());
-                    lin.setStoredWeight(merged);
-                    w.close();
+                    // in place: the weight may be a view of the block's fused projections
+                    TorchKernels.addInto(lin.storedWeight(), delta);
                 }
                 lin.loraA().close();
                 lin.loraB().close();

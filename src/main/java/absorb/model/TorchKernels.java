@@ -64,6 +64,27 @@ public final class TorchKernels {
                 # dst[:, start : start + n] = src^T, for src [n, rows of dst]
                 torch.copy_(torch.narrow(dst, 1, start, src.size(0)), torch.t(src))
                 return start
+              def fuse(self: __torch__.Kernels,
+                parts: List[Tensor],
+                dim: int) -> List[Tensor]:
+                # one tensor holding parts side by side along dim, then each part as a view of it
+                whole = torch.cat(parts, dim)
+                out: List[Tensor] = [whole]
+                start = 0
+                for p in parts:
+                  out.append(torch.narrow(whole, dim, start, p.size(dim)))
+                  start = torch.add(start, p.size(dim))
+                return out
+              def add_into(self: __torch__.Kernels,
+                dst: Tensor,
+                delta: Tensor) -> int:
+                # dst += delta in place (computed in the wider dtype, rounded to dst's), views included
+                torch.add_(dst, delta)
+                return 0
+              def own_copy(self: __torch__.Kernels,
+                x: Tensor) -> Tensor:
+                # x in memory of its own, row-major (a view becomes a tensor)
+                return torch.clone(x, memory_format=0)
               def rms_norm(self: __torch__.Kernels,
                 x: Tensor,
                 weight: Tensor,
@@ -187,7 +208,10 @@ public final class TorchKernels {
                 training: bool,
                 last_only: bool) -> Tuple[Tensor, Tensor, Tensor]:
                 # One decoder block. w: input_layernorm, then (weight, bias) of q, k, v, o, gate, up, down with
-                # post_attention_layernorm after o; lora: (A, B) per projection; shape: heads, kv_heads, head_dim.
+                # post_attention_layernorm after o, then the fused q/k/v and gate/up (weight, bias) (empty when the
+                # model keeps them apart, see Transformer.fuse); transposed: the layout of the seven
+                # projections, then of the two fused weights; lora: (A, B) per projection; shape: heads, kv_heads,
+                # head_dim. The fused weights serve projections without adapters: one product instead of three or two.
                 # With last_only, keys and values come from every position and the rest only from the last one: the
                 # block returns that position's residual, all a next-token prediction needs from the last block.
                 b = x.size(0)
@@ -196,8 +220,18 @@ public final class TorchKernels {
                 kv_heads = shape[1]
                 d = shape[2]
                 h = self.rms_norm(x, w[0], eps)
-                k = self.project(h, w[3], w[4], transposed[1], lora[2], lora[3], scaling[1], dropout, training)
-                v = self.project(h, w[5], w[6], transposed[2], lora[4], lora[5], scaling[2], dropout, training)
+                qkv = torch.gt(torch.numel(w[16]), 0) and torch.eq(torch.numel(lora[0]), 0)
+                qkv = qkv and torch.eq(torch.numel(lora[2]), 0) and torch.eq(torch.numel(lora[4]), 0)
+                qkv = qkv and not (last_only and torch.gt(t, 1))
+                q = h
+                if qkv:
+                  y = self.product(h, w[16], w[17], transposed[7])
+                  q = torch.narrow(y, -1, 0, heads * d)
+                  k = torch.narrow(y, -1, heads * d, kv_heads * d)
+                  v = torch.narrow(y, -1, heads * d + kv_heads * d, kv_heads * d)
+                else:
+                  k = self.project(h, w[3], w[4], transposed[1], lora[2], lora[3], scaling[1], dropout, training)
+                  v = self.project(h, w[5], w[6], transposed[2], lora[4], lora[5], scaling[2], dropout, training)
                 k = self.rotary(torch.transpose(torch.reshape(k, [b, t, kv_heads, d]), 1, 2), cos, signed_sin)
                 v = torch.transpose(torch.reshape(v, [b, t, kv_heads, d]), 1, 2)
                 if torch.gt(torch.numel(past_k), 0):
@@ -212,15 +246,21 @@ public final class TorchKernels {
                   signed_sin = torch.slice(signed_sin, 2, torch.sub(t, 1), t, 1)
                   if torch.gt(torch.numel(mask), 0):
                     mask = torch.slice(mask, 2, torch.sub(t, 1), t, 1)
-                q = self.project(h, w[1], w[2], transposed[0], lora[0], lora[1], scaling[0], dropout, training)
+                if not qkv:
+                  q = self.project(h, w[1], w[2], transposed[0], lora[0], lora[1], scaling[0], dropout, training)
                 q = self.rotary(torch.transpose(torch.reshape(q, [b, tq, heads, d]), 1, 2), cos, signed_sin)
                 a = self.attention(q, k, v, mask, causal, kv_heads)
                 a = torch.reshape(torch.transpose(a, 1, 2), [b, tq, heads * d])
                 x = torch.add(x, self.project(a, w[7], w[8], transposed[3], lora[6], lora[7], scaling[3], dropout, training))
                 h = self.rms_norm(x, w[9], eps)
-                g = self.project(h, w[10], w[11], transposed[4], lora[8], lora[9], scaling[4], dropout, training)
-                u = self.project(h, w[12], w[13], transposed[5], lora[10], lora[11], scaling[5], dropout, training)
-                m = torch.mul(torch.silu(g), u)
+                if torch.gt(torch.numel(w[18]), 0) and torch.eq(torch.numel(lora[8]), 0) and torch.eq(torch.numel(lora[10]), 0):
+                  y = self.product(h, w[18], w[19], transposed[8])
+                  n = torch.floordiv(y.size(-1), 2)
+                  m = torch.mul(torch.silu(torch.narrow(y, -1, 0, n)), torch.narrow(y, -1, n, n))
+                else:
+                  g = self.project(h, w[10], w[11], transposed[4], lora[8], lora[9], scaling[4], dropout, training)
+                  u = self.project(h, w[12], w[13], transposed[5], lora[10], lora[11], scaling[5], dropout, training)
+                  m = torch.mul(torch.silu(g), u)
                 x = torch.add(x, self.project(m, w[14], w[15], transposed[6], lora[12], lora[13], scaling[6], dropout, training))
                 return (x, k, v)
               def layers(self: __torch__.Kernels,
@@ -243,13 +283,13 @@ public final class TorchKernels {
                 dropout: float,
                 training: bool) -> Tensor:
                 # Blocks first .. end - 1 in one call (see block): the lists hold every layer's entries one after
-                # the other (16 weights, 7 flags, 14 adapter tensors, 7 scalings, one mask and flag per layer).
+                # the other (20 weights, 9 flags, 14 adapter tensors, 7 scalings, one mask and flag per layer).
                 # Layer i's keys and values are read from past_k[i] and past_v[i] (empty: none yet) and replaced by
                 # the extended ones. With last_only, the block end - 1 computes only the last position.
                 for i in range(first, end):
                   y, k, v = self.block(x, cos, signed_sin, masks[i], causal[i], past_k[i], past_v[i],
-                    torch.slice(w, torch.mul(i, 16), torch.mul(torch.add(i, 1), 16), 1),
-                    torch.slice(transposed, torch.mul(i, 7), torch.mul(torch.add(i, 1), 7), 1),
+                    torch.slice(w, torch.mul(i, 20), torch.mul(torch.add(i, 1), 20), 1),
+                    torch.slice(transposed, torch.mul(i, 9), torch.mul(torch.add(i, 1), 9), 1),
                     torch.slice(lora, torch.mul(i, 14), torch.mul(torch.add(i, 1), 14), 1),
                     torch.slice(scaling, torch.mul(i, 7), torch.mul(torch.add(i, 1), 7), 1),
                     shape, eps, dropout, training, last_only and torch.eq(i, torch.sub(end, 1)))
@@ -512,7 +552,7 @@ public final class TorchKernels {
      * Every other kernel runs in inference mode when gradients are off, which is faster.
      */
     private static final java.util.Set<String> MAKES_WEIGHTS =
-            java.util.Set.of("to_bfloat16", "to_float32", "empty_like", "copy_columns");
+            java.util.Set.of("to_bfloat16", "to_float32", "empty_like", "copy_columns", "fuse", "own_copy", "add_into");
 
     /**
      * Kernels that compute gradients by hand: they run with autograd off (their results are constants to it), but
@@ -597,6 +637,16 @@ public final class TorchKernels {
     /** Copies src^T ([n, r] into [r, n]) into columns {@code start} to {@code start + n} of {@code dst}. */
     static void copyColumns(NDArray dst, NDArray src, int start) {
         run("copy_columns", dst, src, start).close();
+    }
+
+    /** {@code dst += delta} in place (a weight, or a view of one). */
+    static void addInto(NDArray dst, NDArray delta) {
+        run("add_into", dst, delta).close();
+    }
+
+    /** {@code x} in memory of its own, row-major, in {@code x}'s manager (made outside inference mode). */
+    static NDArray ownCopy(NDArray x) {
+        return tensor(run("own_copy", x), x.getManager());
     }
 
     /** x W^T + b for W stored as {@code weight} ([in, out] when transposed); {@code bias} empty when absent. */

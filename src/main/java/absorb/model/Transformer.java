@@ -8,12 +8,15 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.pytorch.engine.PtNDManager;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The decoder shared by Llama, Qwen2 and Mistral: token embedding, then per block
@@ -31,6 +34,10 @@ public final class Transformer implements AutoCloseable {
         private NDArray inputLayernorm, postAttentionLayernorm;
         final int slidingWindow;
         private Transformer owner;
+        /** The fused q/k/v and gate/up tensors, and the views of them that the projections hold (see fuse). */
+        private final List<NDArray> fused = new ArrayList<>();
+        private final Map<Linear, NDArray[]> views = new LinkedHashMap<>();
+        private NDArray qkvWeight, qkvBias, gateUpWeight, gateUpBias;
 
         Block(Linear q, Linear k, Linear v, Linear o, Linear gate, Linear up, Linear down, NDArray inputNorm,
                 NDArray postNorm, int slidingWindow) {
@@ -119,20 +126,17 @@ public final class Transformer implements AutoCloseable {
     private IValue weightList, transposedList, loraList, scalingList;
 
     /**
-     * @param weights by transformers name; those in {@link #readTransposed} may already be [in, out] (then
-     *     {@code preTransposed} names them)
+     * @param weights each tensor by transformers name (null for one the model lacks), asked for once, in the order of
+     *     {@link #expectedTensors}; those in {@link #readTransposed} may already be [in, out] (then
+     *     {@code preTransposed} names them). A block's projections are fused (see {@link #fuse}) as soon as the block
+     *     is built, so the separate tensors of one block at most are alive beside the fused ones.
      */
-    Transformer(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights,
+    Transformer(ModelConfig config, Compute compute, NDManager manager, Function<String, NDArray> weights,
             Set<String> preTransposed) {
         this.config = config;
         this.compute = compute;
         this.manager = manager;
-        NDArray embed = weights.get("model.embed_tokens.weight");
-        this.embedTokens = config.tieWordEmbeddings() ? null : embed;
-        String head = config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
-        this.lmHead = preTransposed.contains(head) ? Linear.ofTransposed(weights.get(head), null)
-                : new Linear(weights.get(head), null);
-        this.norm = weights.get("model.norm.weight");
+        NDArray embed = weights.apply("model.embed_tokens.weight");
         this.blocks = new Block[config.numHiddenLayers()];
         for (int i = 0; i < blocks.length; i++) {
             String p = "model.layers." + i + ".";
@@ -142,10 +146,16 @@ public final class Transformer implements AutoCloseable {
                     linear(weights, p + "self_attn.v_proj", preTransposed),
                     linear(weights, p + "self_attn.o_proj", preTransposed),
                     linear(weights, p + "mlp.gate_proj", preTransposed), linear(weights, p + "mlp.up_proj", preTransposed),
-                    linear(weights, p + "mlp.down_proj", preTransposed), weights.get(p + "input_layernorm.weight"),
-                    weights.get(p + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
+                    linear(weights, p + "mlp.down_proj", preTransposed), weights.apply(p + "input_layernorm.weight"),
+                    weights.apply(p + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
             blocks[i].owner = this;
+            fuse(blocks[i]);
         }
+        this.norm = weights.apply("model.norm.weight");
+        this.embedTokens = config.tieWordEmbeddings() ? null : embed;
+        String head = config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+        NDArray headWeight = config.tieWordEmbeddings() ? embed : weights.apply(head);
+        this.lmHead = preTransposed.contains(head) ? Linear.ofTransposed(headWeight, null) : new Linear(headWeight, null);
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
         this.empty = manager.create(new float[0]);
         this.shape = IValue.listFrom(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
@@ -157,8 +167,8 @@ public final class Transformer implements AutoCloseable {
         this.trainingValue = falseValue;
     }
 
-    private static Linear linear(Map<String, NDArray> weights, String name, Set<String> preTransposed) {
-        NDArray w = weights.get(name + ".weight"), b = weights.get(name + ".bias");
+    private static Linear linear(Function<String, NDArray> weights, String name, Set<String> preTransposed) {
+        NDArray w = weights.apply(name + ".weight"), b = weights.apply(name + ".bias");
         return preTransposed.contains(name + ".weight") ? Linear.ofTransposed(w, b) : new Linear(w, b);
     }
 
@@ -212,21 +222,29 @@ public final class Transformer implements AutoCloseable {
         NDManager manager = compute.newManager();
         try {
             Engine.getEngine("PyTorch").setRandomSeed((int) seed);
-            Map<String, NDArray> weights = new LinkedHashMap<>();
             Set<String> wide = readTransposed(config), made = new LinkedHashSet<>();
-            for (Map.Entry<String, Shape> e : expectedTensors(config).entrySet()) {
+            Map<String, Shape> expected = expectedTensors(config);
+            // Large wide tensors are drawn in the layout the model keeps, so that no transposed copy of them is ever
+            // made (the peak memory of building the model stays at its size). Smaller ones are drawn as [out, in],
+            // which keeps the weights of small seeded models as they were.
+            expected.forEach((name, s) -> {
+                if (wide.contains(name) && s.size() >= (1L << 24)) made.add(name);
+            });
+            // Drawn when the model asks for them (in this order), so that a block's tensors are fused before the next
+            // block's are drawn.
+            java.util.Iterator<Map.Entry<String, Shape>> next = expected.entrySet().iterator();
+            Function<String, NDArray> draw = name -> {
+                if (!expected.containsKey(name)) return null;
+                Map.Entry<String, Shape> e = next.next();
+                if (!e.getKey().equals(name)) throw new IllegalStateException("asked for " + name + " before " + e.getKey());
                 Shape s = e.getValue();
-                // Large wide tensors are drawn in the layout the model keeps, so that no transposed copy of them is
-                // ever made (the peak memory of building the model stays at its size). Smaller ones are drawn as
-                // [out, in], which keeps the weights of small seeded models as they were.
-                boolean direct = wide.contains(e.getKey()) && s.size() >= (1L << 24);
-                NDArray w = e.getKey().endsWith("norm.weight")
+                NDArray w = name.endsWith("norm.weight")
                         ? manager.ones(s, DataType.FLOAT32)
-                        : manager.randomNormal(0f, 0.02f, direct ? new Shape(s.get(1), s.get(0)) : s, DataType.FLOAT32);
-                if (direct) made.add(e.getKey());
-                weights.put(e.getKey(), toCompute(w, compute, manager));
-            }
-            return new Transformer(config, compute, manager, weights, made);
+                        : manager.randomNormal(0f, 0.02f, made.contains(name) ? new Shape(s.get(1), s.get(0)) : s,
+                                DataType.FLOAT32);
+                return toCompute(w, compute, manager);
+            };
+            return new Transformer(config, compute, manager, draw, made);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -243,7 +261,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Builds a model from loaded tensors (already checked against {@link #expectedTensors}). */
-    static Transformer of(ModelConfig config, Compute compute, NDManager manager, Map<String, NDArray> weights,
+    static Transformer of(ModelConfig config, Compute compute, NDManager manager, Function<String, NDArray> weights,
             Set<String> preTransposed) {
         return new Transformer(config, compute, manager, weights, preTransposed);
     }
@@ -310,6 +328,8 @@ public final class Transformer implements AutoCloseable {
      * embeddings the one table is listed once, as model.embed_tokens.weight, stored [hidden, vocab].
      */
     public Map<String, NDArray> parameters() {
+        // training updates each tensor in place, in memory of its own
+        unfuse();
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("model.embed_tokens.weight", config.tieWordEmbeddings() ? lmHead.storedWeight() : embedTokens);
         String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -564,13 +584,14 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * The block kernel's lists for all blocks: per block the input norm, (weight, bias) of q, k, v, o, the post
-     * norm, (weight, bias) of gate, up, down (16 tensors; empty where a bias is absent); whether each projection is
-     * stored transposed (7); each projection's adapter (A, B) or empty tensors (14); each adapter's scaling (7).
+     * norm, (weight, bias) of gate, up, down, (weight, bias) of the fused q/k/v and of the fused gate/up (20 tensors;
+     * empty where absent); whether each projection and each fused weight is stored transposed (9); each projection's
+     * adapter (A, B) or empty tensors (14); each adapter's scaling (7).
      */
     private void makeKernelLists() {
         if (weightList != null) return;
         List<NDArray> w = new ArrayList<>(), lora = new ArrayList<>();
-        boolean[] transposed = new boolean[7 * blocks.length];
+        boolean[] transposed = new boolean[9 * blocks.length];
         double[] scaling = new double[7 * blocks.length];
         for (int i = 0; i < blocks.length; i++) {
             w.add(blocks[i].inputLayernorm);
@@ -580,16 +601,93 @@ public final class Transformer implements AutoCloseable {
                 w.add(l.storedWeight());
                 w.add(l.bias() != null ? l.bias() : empty);
                 if (j == 3) w.add(blocks[i].postAttentionLayernorm);
-                transposed[7 * i + j] = l.isTransposed();
+                transposed[9 * i + j] = l.isTransposed();
                 scaling[7 * i + j] = l.loraScaling();
                 lora.add(l.hasAdapter() ? l.loraA() : empty);
                 lora.add(l.hasAdapter() ? l.loraB() : empty);
             }
+            Block b = blocks[i];
+            for (NDArray f : new NDArray[] {b.qkvWeight, b.qkvBias, b.gateUpWeight, b.gateUpBias}) {
+                w.add(f != null ? f : empty);
+            }
+            transposed[9 * i + 7] = b.qProj.isTransposed();
+            transposed[9 * i + 8] = b.gateProj.isTransposed();
         }
         weightList = IValue.listFrom(w.toArray(PtNDArray[]::new));
         transposedList = IValue.listFrom(transposed);
         loraList = IValue.listFrom(lora.toArray(PtNDArray[]::new));
         scalingList = IValue.listFrom(scaling);
+    }
+
+    /**
+     * Puts the block's q, k and v side by side in one tensor, and gate and up in another, and makes the projections
+     * views of them, so that the block computes them in one product each (for one token at a time, fewer and larger
+     * reads of memory). The separate tensors are freed. Projections with adapters still run apart, on the views.
+     * Undone, each projection getting memory of its own again, when training asks for the parameters.
+     */
+    private void fuse(Block b) {
+        NDArray[] qkv = fuse(b, List.of(b.qProj, b.kProj, b.vProj));
+        if (qkv != null) {
+            b.qkvWeight = qkv[0];
+            b.qkvBias = qkv[1];
+        }
+        NDArray[] gateUp = fuse(b, List.of(b.gateProj, b.upProj));
+        if (gateUp != null) {
+            b.gateUpWeight = gateUp[0];
+            b.gateUpBias = gateUp[1];
+        }
+    }
+
+    /** The fused weight and bias (null when there are no biases) of {@code parts}, or null when they cannot fuse. */
+    private NDArray[] fuse(Block b, List<Linear> parts) {
+        Linear first = parts.get(0);
+        for (Linear l : parts) {
+            if (l.isTransposed() != first.isTransposed() || l.inFeatures() != first.inFeatures()
+                    || (l.bias() == null) != (first.bias() == null)
+                    || !Compute.dtypeName(Compute.dtypeOf(l.storedWeight())).equals(
+                            Compute.dtypeName(Compute.dtypeOf(first.storedWeight())))) {
+                return null;
+            }
+        }
+        NDArray[] weight = fuseTensors(parts.stream().map(Linear::storedWeight).toList(), first.isTransposed() ? 1 : 0);
+        NDArray[] bias = first.bias() == null ? null : fuseTensors(parts.stream().map(Linear::bias).toList(), 0);
+        for (int i = 0; i < parts.size(); i++) {
+            Linear l = parts.get(i);
+            NDArray oldWeight = l.storedWeight(), oldBias = l.bias();
+            l.setStoredWeight(weight[i + 1]);
+            if (bias != null) l.setBias(bias[i + 1]);
+            b.views.put(l, new NDArray[] {weight[i + 1], bias != null ? bias[i + 1] : null});
+            oldWeight.close();
+            if (oldBias != null) oldBias.close();
+        }
+        b.fused.add(weight[0]);
+        if (bias != null) b.fused.add(bias[0]);
+        return new NDArray[] {weight[0], bias != null ? bias[0] : null};
+    }
+
+    /** The tensors concatenated along {@code dim}, then each as a view of that, owned by the model. */
+    private NDArray[] fuseTensors(List<NDArray> parts, int dim) {
+        try (IValue list = IValue.listFrom(parts.toArray(PtNDArray[]::new));
+                IValue out = TorchKernels.run("fuse", list, dim)) {
+            return out.toTensorArray((PtNDManager) manager);
+        }
+    }
+
+    /** Gives every projection its own memory again and frees the fused tensors. */
+    private void unfuse() {
+        for (Block b : blocks) {
+            for (Map.Entry<Linear, NDArray[]> e : b.views.entrySet()) {
+                Linear l = e.getKey();
+                l.setStoredWeight(TorchKernels.ownCopy(l.storedWeight()));
+                if (l.bias() != null) l.setBias(TorchKernels.ownCopy(l.bias()));
+                for (NDArray v : e.getValue()) if (v != null) v.close();
+            }
+            b.fused.forEach(NDArray::close);
+            b.views.clear();
+            b.fused.clear();
+            b.qkvWeight = b.qkvBias = b.gateUpWeight = b.gateUpBias = null;
+        }
+        closeKernelLists();
     }
 
     private void closeKernelLists() {

@@ -79,6 +79,29 @@ class TransformerParityTest {
     }
 
     /**
+     * A model lays q/k/v and gate/up side by side in one tensor each when it is built (one product instead of three or
+     * two); training asks for the parameters, which gives every projection its own memory again. Both layouts give
+     * transformers' logits, and the same ones.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "mistral"})
+    void fusedAndSeparateProjectionsAgree(String name) {
+        JsonNode p = Fixtures.reference(name).get("prompts").get(0);
+        long[] ids = Fixtures.longs(p.get("token_ids"));
+        try (Transformer model = Checkpoint.load(Fixtures.model(name), Compute.CPU_FLOAT32);
+                NDManager scope = model.compute().newManager()) {
+            float[] fused = model.forward(scope, new long[][] {ids}, null, null, null, Transformer.Logits.ALL).logits()
+                    .toFloatArray();
+            Fixtures.assertClose2d(p.get("logits"), fused, 0, TOL, name + " fused");
+            model.parameters();
+            float[] apart = model.forward(scope, new long[][] {ids}, null, null, null, Transformer.Logits.ALL).logits()
+                    .toFloatArray();
+            Fixtures.assertClose2d(p.get("logits"), apart, 0, TOL, name + " apart");
+            for (int i = 0; i < fused.length; i++) assertEquals(fused[i], apart[i], 1e-5, name + " logit " + i);
+        }
+    }
+
+    /**
      * Next-token logits alone (the last block then computes only the last position), and with a hook on one middle
      * block (the blocks then run in two calls around it): transformers' logits at the last position, and the hooked
      * residual transformers' hidden state; on left-padded batches, every row's last position.
