@@ -178,6 +178,37 @@ class TrainingParityTest {
     }
 
     /**
+     * Adapters on o and down only: the frozen q/k/v and gate/up then run as the block's fused products, with autograd
+     * through them. The adapters' gradients are those of the same model with every projection apart.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2"})
+    void loraGradientsThroughFusedProjections(String name) throws IOException {
+        Batch batch = batch(reference(name));
+        List<float[]> grads = new ArrayList<>();
+        for (boolean apart : new boolean[] {false, true}) {
+            try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+                if (apart) model.parameters(); // gives every projection its own memory
+                Map<String, NDArray> params = LoraAdapter.attachNew(model,
+                        LoraAdapter.Config.of(4, 8, 0.0, List.of("o_proj", "down_proj")), 3);
+                params.values().forEach(p -> p.setRequiresGradient(true));
+                lossAndBackward(model, batch);
+                for (NDArray p : params.values()) grads.add(p.getGradient().toFloatArray());
+            }
+        }
+        int n = grads.size() / 2;
+        double largest = 0;
+        for (int i = 0; i < n; i++) {
+            float[] fused = grads.get(i), apart = grads.get(n + i);
+            for (int j = 0; j < fused.length; j++) {
+                largest = Math.max(largest, Math.abs(apart[j]));
+                assertEquals(apart[j], fused[j], 1e-5 * (1 + Math.abs(apart[j])), name + " gradient " + i + "[" + j + "]");
+            }
+        }
+        assertTrue(largest > 1e-4, "the gradients are not all zero");
+    }
+
+    /**
      * Parameters after AdamW steps. Adam divides each gradient element by its own running magnitude, so an element
      * whose gradient is near zero (such as k_proj.bias along rotary dimensions that barely rotate) turns float
      * rounding into a step of up to the learning rate, in either implementation. Hence: 99.9% of all elements agree
