@@ -118,8 +118,8 @@ public final class Transformer implements AutoCloseable {
     /** Stands for an absent tensor in kernel calls. */
     private final NDArray empty;
     private final IValue shape;
-    /** Arguments every block call repeats, made once: absent tensor, flags, epsilon, dropout. */
-    private final IValue emptyValue, trueValue, falseValue, epsValue;
+    /** Arguments every kernel call repeats, made once: flags, epsilon, dropout. */
+    private final IValue trueValue, falseValue, epsValue;
     private IValue dropoutValue, trainingValue;
     /** Every block's weights, layouts, adapters and scalings, one block after the other, as the kernel takes them. */
     private IValue weightList, transposedList, loraList, scalingList;
@@ -158,7 +158,6 @@ public final class Transformer implements AutoCloseable {
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
         this.empty = manager.create(new float[0]);
         this.shape = IValue.listFrom(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
-        this.emptyValue = IValue.from((PtNDArray) empty);
         this.trueValue = IValue.from(true);
         this.falseValue = IValue.from(false);
         this.epsValue = IValue.from(config.rmsNormEps());
@@ -697,7 +696,7 @@ public final class Transformer implements AutoCloseable {
     @Override
     public void close() {
         closeKernelLists();
-        for (IValue v : new IValue[] {shape, emptyValue, trueValue, falseValue, epsValue, dropoutValue}) v.close();
+        for (IValue v : new IValue[] {shape, trueValue, falseValue, epsValue, dropoutValue}) v.close();
         manager.close();
     }
 }
