@@ -33,9 +33,7 @@ public final class Transformer implements AutoCloseable {
         private NDArray inputLayernorm, postAttentionLayernorm;
         final int slidingWindow;
         private Transformer owner;
-        /** The fused q/k/v and gate/up tensors, and the views of them that the projections hold (see fuse). */
-        private final List<NDArray> fused = new ArrayList<>();
-        private final Map<Linear, NDArray[]> views = new LinkedHashMap<>();
+        /** The fused q/k/v and gate/up tensors, whose views the projections hold (null when they are apart). */
         private NDArray qkvWeight, qkvBias, gateUpWeight, gateUpBias;
 
         Block(Linear q, Linear k, Linear v, Linear o, Linear gate, Linear up, Linear down, NDArray inputNorm,
@@ -398,11 +396,16 @@ public final class Transformer implements AutoCloseable {
         }
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
         NDArray[] rope = rotaryTables(scope, positions);
+        // each block's mask (one per sliding window), as the kernel takes them: the additive tensor or an empty one,
+        // and whether the keys are plainly causal
         Map<Integer, Mask> byWindow = new LinkedHashMap<>();
-        Mask[] masks = new Mask[blocks.length];
+        PtNDArray[] additive = new PtNDArray[blocks.length];
+        boolean[] causal = new boolean[blocks.length];
         for (int i = 0; i < blocks.length; i++) {
-            masks[i] = byWindow.computeIfAbsent(blocks[i].slidingWindow,
+            Mask m = byWindow.computeIfAbsent(blocks[i].slidingWindow,
                     w -> attentionMask(scope, mask, segments, cache, past, seq, w));
+            additive[i] = (PtNDArray) (m.additive() != null ? m.additive() : empty);
+            causal[i] = m.causal();
         }
         // The blocks run in one kernel call between the residuals a hook asks for (all at once without hooks); for
         // next-token logits alone, the last block computes only the last position.
@@ -410,12 +413,13 @@ public final class Transformer implements AutoCloseable {
         for (int i = 0; hook != null && i < blocks.length; i++) wanted[i] = hook.wants(HookPoint.residPost(i));
         boolean finalHook = hook != null && hook.wants(HookPoint.FINAL_NORM);
         boolean lastOnly = logits == Logits.LAST && !finalHook && !wanted[blocks.length - 1];
-        try (KvCache none = cache == null ? new KvCache(scope, blocks.length, batch) : null) {
+        try (IValue masks = IValue.listFrom(additive); IValue causalMasks = IValue.listFrom(causal);
+                KvCache none = cache == null ? new KvCache(scope, blocks.length, batch) : null) {
             KvCache kv = cache != null ? cache : none;
             for (int first = 0, end; first < blocks.length; first = end) {
                 end = first + 1;
                 while (end < blocks.length && !wanted[end - 1]) end++;
-                x = layers(scope, x, rope, masks, kv, first, end, lastOnly && end == blocks.length);
+                x = layers(scope, x, rope, masks, causalMasks, kv, first, end, lastOnly && end == blocks.length);
                 if (wanted[end - 1]) hook.accept(HookPoint.residPost(end - 1), x);
             }
         }
@@ -439,20 +443,12 @@ public final class Transformer implements AutoCloseable {
      * Blocks {@code first} to {@code end - 1} through {@link TorchKernels} in one call, extending {@code cache};
      * returns the new residual (only the last position's with {@code lastOnly}).
      */
-    private NDArray layers(NDManager scope, NDArray x, NDArray[] rope, Mask[] masks, KvCache cache, int first, int end,
-            boolean lastOnly) {
+    private NDArray layers(NDManager scope, NDArray x, NDArray[] rope, IValue masks, IValue causalMasks, KvCache cache,
+            int first, int end, boolean lastOnly) {
         makeKernelLists();
-        PtNDArray[] additive = new PtNDArray[masks.length];
-        boolean[] causal = new boolean[masks.length];
-        for (int i = 0; i < masks.length; i++) {
-            additive[i] = (PtNDArray) (masks[i].additive() != null ? masks[i].additive() : empty);
-            causal[i] = masks[i].causal();
-        }
-        try (IValue maskList = IValue.listFrom(additive); IValue causalList = IValue.listFrom(causal)) {
-            return TorchKernels.tensor(TorchKernels.run("layers", x, rope[0], rope[1], maskList, causalList,
-                    cache.keys(), cache.values(), first, end, lastOnly, weightList, transposedList, loraList,
-                    scalingList, shape, epsValue, dropoutValue, trainingValue), scope);
-        }
+        return TorchKernels.tensor(TorchKernels.run("layers", x, rope[0], rope[1], masks, causalMasks, cache.keys(),
+                cache.values(), first, end, lastOnly, weightList, transposedList, loraList, scalingList, shape, epsValue,
+                dropoutValue, trainingValue), scope);
     }
 
     /** Logits for final-norm hidden states [..., hidden]: lm_head (the embedding when tied), in float32. */
@@ -624,12 +620,12 @@ public final class Transformer implements AutoCloseable {
      * Undone, each projection getting memory of its own again, when training asks for the parameters.
      */
     private void fuse(Block b) {
-        NDArray[] qkv = fuse(b, List.of(b.qProj, b.kProj, b.vProj));
+        NDArray[] qkv = fuse(List.of(b.qProj, b.kProj, b.vProj));
         if (qkv != null) {
             b.qkvWeight = qkv[0];
             b.qkvBias = qkv[1];
         }
-        NDArray[] gateUp = fuse(b, List.of(b.gateProj, b.upProj));
+        NDArray[] gateUp = fuse(List.of(b.gateProj, b.upProj));
         if (gateUp != null) {
             b.gateUpWeight = gateUp[0];
             b.gateUpBias = gateUp[1];
@@ -637,13 +633,12 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** The fused weight and bias (null when there are no biases) of {@code parts}, or null when they cannot fuse. */
-    private NDArray[] fuse(Block b, List<Linear> parts) {
+    private NDArray[] fuse(List<Linear> parts) {
         Linear first = parts.get(0);
         for (Linear l : parts) {
             if (l.isTransposed() != first.isTransposed() || l.inFeatures() != first.inFeatures()
                     || (l.bias() == null) != (first.bias() == null)
-                    || !Compute.dtypeName(Compute.dtypeOf(l.storedWeight())).equals(
-                            Compute.dtypeName(Compute.dtypeOf(first.storedWeight())))) {
+                    || Compute.dtypeOf(l.storedWeight()) != Compute.dtypeOf(first.storedWeight())) {
                 return null;
             }
         }
@@ -654,12 +649,9 @@ public final class Transformer implements AutoCloseable {
             NDArray oldWeight = l.storedWeight(), oldBias = l.bias();
             l.setStoredWeight(weight[i + 1]);
             if (bias != null) l.setBias(bias[i + 1]);
-            b.views.put(l, new NDArray[] {weight[i + 1], bias != null ? bias[i + 1] : null});
             oldWeight.close();
             if (oldBias != null) oldBias.close();
         }
-        b.fused.add(weight[0]);
-        if (bias != null) b.fused.add(bias[0]);
         return new NDArray[] {weight[0], bias != null ? bias[0] : null};
     }
 
@@ -674,18 +666,25 @@ public final class Transformer implements AutoCloseable {
     /** Gives every projection its own memory again and frees the fused tensors. */
     private void unfuse() {
         for (Block b : blocks) {
-            for (Map.Entry<Linear, NDArray[]> e : b.views.entrySet()) {
-                Linear l = e.getKey();
-                l.setStoredWeight(TorchKernels.ownCopy(l.storedWeight()));
-                if (l.bias() != null) l.setBias(TorchKernels.ownCopy(l.bias()));
-                for (NDArray v : e.getValue()) if (v != null) v.close();
-            }
-            b.fused.forEach(NDArray::close);
-            b.views.clear();
-            b.fused.clear();
+            if (b.qkvWeight != null) ownMemory(List.of(b.qProj, b.kProj, b.vProj));
+            if (b.gateUpWeight != null) ownMemory(List.of(b.gateProj, b.upProj));
+            for (NDArray f : new NDArray[] {b.qkvWeight, b.qkvBias, b.gateUpWeight, b.gateUpBias}) if (f != null) f.close();
             b.qkvWeight = b.qkvBias = b.gateUpWeight = b.gateUpBias = null;
         }
         closeKernelLists();
+    }
+
+    /** Replaces the views that {@code parts} hold (weight and bias) by copies in memory of their own. */
+    private static void ownMemory(List<Linear> parts) {
+        for (Linear l : parts) {
+            NDArray w = l.storedWeight(), bias = l.bias();
+            l.setStoredWeight(TorchKernels.ownCopy(w));
+            w.close();
+            if (bias != null) {
+                l.setBias(TorchKernels.ownCopy(bias));
+                bias.close();
+            }
+        }
     }
 
     private void closeKernelLists() {
