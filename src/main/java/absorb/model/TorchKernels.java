@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -312,30 +313,55 @@ public final class TorchKernels {
                 rows: Tensor) -> Tensor:
                 # the flattened positions rows of hidden [..., width], as [n, width]
                 return torch.index_select(torch.reshape(hidden, [-1, hidden.size(-1)]), 0, rows)
+              def head_logits(self: __torch__.Kernels,
+                hd: Tensor,
+                head: Tensor,
+                transposed: bool,
+                work: Tensor) -> Tensor:
+                # lm_head(hd) in float32, for rows hd [n, width]; written into work (a flat float32 buffer) when the
+                # head is float32 and work is large enough, else into memory of its own
+                n = hd.size(0)
+                vocab = head.size(0)
+                if transposed:
+                  vocab = head.size(1)
+                if torch.eq(ops.prim.dtype(head), 6) and torch.ge(torch.numel(work), torch.mul(n, vocab)):
+                  logits = torch.view(torch.narrow(work, 0, 0, torch.mul(n, vocab)), [n, vocab])
+                  if transposed:
+                    torch.mm(hd, head, out=logits)
+                  else:
+                    torch.mm(hd, torch.t(head), out=logits)
+                  return logits
+                if transposed:
+                  return torch.to(torch.matmul(hd, head), 6)
+                return torch.to(torch.linear(hd, head), 6)
               def head_gradients(self: __torch__.Kernels,
                 hd: Tensor,
                 labels: Tensor,
                 head: Tensor,
                 transposed: bool,
                 scale: float,
-                weight_grad: bool) -> Tuple[Tensor, Tensor, Tensor]:
+                weight_grad: bool,
+                work: Tensor,
+                acc: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
                 # The cross-entropy of lm_head(hd) for the rows hd [n, width] against labels, and its gradients
                 # written out rather than left to autograd: d/dlogits = softmax - onehot takes one fused softmax over
-                # the logits, where autograd's log_softmax and nll_loss backward take three passes and a zero fill.
-                # Runs without autograd. Returns the summed loss (float32), scale * dL/dhd and, with weight_grad,
-                # scale * dL/dW in W's stored layout (else empty).
-                if transposed:
-                  logits = torch.to(torch.matmul(hd, head), 6)
-                else:
-                  logits = torch.to(torch.linear(hd, head), 6)
+                # the logits, in place, where autograd's log_softmax and nll_loss backward take three passes and a
+                # zero fill. The logits live in work when it is large enough (see head_logits): a buffer reused from
+                # step to step costs no fresh pages. Runs without autograd. Returns the summed loss (float32),
+                # scale * dL/dhd and, with weight_grad, scale * dL/dW in W's stored layout; when W already has a
+                # gradient (acc; empty when none), dL/dW is added to it here (one product into it, no tensor of its
+                # own) and the third result is empty, as it is without weight_grad.
+                logits = self.head_logits(hd, head, transposed, work)
                 at = torch.unsqueeze(labels, 1)
-                g = torch.softmax(logits, -1)
+                g = torch.softmax(logits, -1, out=logits)
                 picked = torch.gather(g, 1, at)
                 if torch.gt(torch.min(picked), 0.):
                   loss = torch.neg(torch.sum(torch.log(picked)))
                 else:
-                  # a label's probability underflowed: the loss from the log-sum-exp stays finite
-                  loss = torch.sum(torch.sub(torch.logsumexp(logits, [-1], True), torch.gather(logits, 1, at)))
+                  # a label's probability underflowed: the loss from the log-sum-exp stays finite (the logits are
+                  # computed again, since the softmax replaced them; this happens only with extreme logits)
+                  z = self.head_logits(hd, head, transposed, torch.empty([0], dtype=6))
+                  loss = torch.sum(torch.sub(torch.logsumexp(z, [-1], True), torch.gather(z, 1, at)))
                 g.scatter_add_(1, at, torch.full([at.size(0), 1], -1., dtype=6))
                 g = torch.to(g, ops.prim.dtype(head))
                 if transposed:
@@ -344,11 +370,17 @@ public final class TorchKernels {
                   gh = torch.mul(torch.matmul(g, head), scale)
                 gw = torch.empty([0], dtype=ops.prim.dtype(head))
                 if weight_grad:
-                  hs = torch.mul(hd, scale)
-                  if transposed:
-                    gw = torch.matmul(torch.t(hs), g)
+                  if torch.eq(torch.numel(acc), 0):
+                    hs = torch.mul(hd, scale)
+                    if transposed:
+                      gw = torch.matmul(torch.t(hs), g)
+                    else:
+                      gw = torch.matmul(torch.t(g), hs)
                   else:
-                    gw = torch.matmul(torch.t(g), hs)
+                    if transposed:
+                      acc.addmm_(torch.t(hd), g, beta=1., alpha=scale)
+                    else:
+                      acc.addmm_(torch.t(g), hd, beta=1., alpha=scale)
                 return (loss, gh, gw)
               def head_backward(self: __torch__.Kernels,
                 h: Tensor,
@@ -677,11 +709,19 @@ public final class TorchKernels {
     /**
      * The summed cross-entropy of lm_head(h) for the rows {@code h} [n, width] against {@code labels} (int64 [n]), with
      * its gradients times {@code scale}: [loss, dL/dh, dL/dW or empty]; see the kernel. {@code head} is lm_head's
-     * weight as stored.
+     * weight as stored; when it already has a gradient, dL/dW is added to that and the third result is empty.
+     * {@code work}: a flat float32 buffer the logits may use (empty: none; see {@link #logitsBuffer}).
      */
     public static NDArray[] headGradients(NDArray h, NDArray labels, NDArray head, boolean transposed, double scale,
-            boolean weightGrad) {
-        return tuple(run("head_gradients", h, labels, head, transposed, scale, weightGrad), h.getManager());
+            boolean weightGrad, NDArray work) {
+        PtNDArray grad = weightGrad ? JniUtils.getGradient((PtNDArray) head) : null;
+        try (NDArray none = grad == null ? h.getManager().create(new Shape(0), DataType.FLOAT32) : null) {
+            NDArray acc = grad != null ? grad : none;
+            return tuple(run("head_gradients", h, labels, head, transposed, scale, weightGrad, work, acc),
+                    h.getManager());
+        } finally {
+            if (grad != null) grad.close();
+        }
     }
 
     /**
@@ -690,6 +730,15 @@ public final class TorchKernels {
      */
     public static void headBackward(NDArray h, NDArray gh, NDArray head, NDArray gw) {
         run("head_backward", h, gh, head, gw).close();
+    }
+
+    /**
+     * A flat float32 buffer for {@link #headGradients}' logits of up to {@code rows} rows against {@code head}, in
+     * {@code manager}: kept from step to step, it spares each step the fresh pages of a [rows, vocab] tensor.
+     */
+    public static NDArray logitsBuffer(NDManager manager, NDArray head, boolean transposed, int rows) {
+        long vocab = head.getShape().get(transposed ? 1 : 0);
+        return manager.create(new Shape(rows * vocab), DataType.FLOAT32);
     }
 
     /** Embedding rows of {@code ids} ([vocab, hidden] table, or [hidden, vocab] when transposed), in {@code scope}. */

@@ -20,15 +20,33 @@ import ai.djl.training.GradientCollector;
  * autograd carries them into the rest of the model. With tied embeddings that train, the token embeddings are made
  * outside autograd and their gradients added to the table's rows directly: autograd would build a dense
  * [vocab, hidden] gradient for the lookup and then add it to the output layer's.
+ *
+ * <p>An instance keeps the output layer's logits buffer from one pass to the next (a [targets, vocab] float32 tensor,
+ * the largest a step makes): fresh memory of that size costs its page faults every step. Close it when training
+ * ends.
  */
-public final class CausalLmLoss {
-    private CausalLmLoss() {}
+public final class CausalLmLoss implements AutoCloseable {
+    private final Transformer model;
+    private final NDManager manager;
+    private NDArray logits;
+
+    public CausalLmLoss(Transformer model) {
+        this.model = model;
+        this.manager = model.manager().newSubManager();
+    }
+
+    /** One pass with a buffer of its own (see {@link #backward(Batch, double)}). */
+    public static double backward(Transformer model, Batch batch, double scale) {
+        try (CausalLmLoss loss = new CausalLmLoss(model)) {
+            return loss.backward(batch, scale);
+        }
+    }
 
     /**
      * One forward and backward pass over {@code batch}: gradients of {@code scale} times the summed cross-entropy
      * are added to every parameter that requires them. Returns {@code scale} times the summed cross-entropy.
      */
-    public static double backward(Transformer model, Batch batch, double scale) {
+    public double backward(Batch batch, double scale) {
         if (batch.targets() == 0) return 0; // nothing to learn from: no loss, no gradient
         // TorchScript's own differentiation of the kernels (the graph executor's optimisation) spends more on the
         // backward of elementwise operations than libtorch's autograd does (five passes for SiLU's derivative where
@@ -61,12 +79,33 @@ public final class CausalLmLoss {
             }
             NDArray h = TorchKernels.selectRows(out.finalHidden(), scope.create(positions, new Shape(n)));
             NDArray[] g = TorchKernels.headGradients(h, scope.create(labels, new Shape(n)), w, head.isTransposed(),
-                    scale, headTrains);
+                    scale, headTrains, logitsBuffer(w, head.isTransposed(), n));
             TorchKernels.headBackward(h, g[1], w, g[2]);
             if (embeds != null) TorchKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
             return g[0].getFloat() * scale;
         } finally {
             JniUtils.setGraphExecutorOptimize(true);
         }
+    }
+
+    /** The logits buffer, grown to {@code rows} rows when smaller. */
+    private NDArray logitsBuffer(NDArray head, boolean transposed, int rows) {
+        long vocab = head.getShape().get(transposed ? 1 : 0);
+        if (logits == null || logits.size() < rows * vocab) {
+            if (logits != null) logits.close();
+            logits = TorchKernels.logitsBuffer(manager, head, transposed, rows);
+        }
+        return logits;
+    }
+
+    /** Frees the logits buffer until the next pass (as before other work that needs the memory). */
+    public void releaseBuffer() {
+        if (logits != null) logits.close();
+        logits = null;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
     }
 }

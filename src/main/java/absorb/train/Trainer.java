@@ -166,7 +166,7 @@ public final class Trainer {
             TrainingStream plan, int start, int totalSteps, String dataHash, List<StepMetrics> history, int evalEvery,
             java.util.function.BiConsumer<Integer, Transformer> evaluation) {
         sun.misc.SignalHandler previous = installInterrupt();
-        try {
+        try (CausalLmLoss objective = new CausalLmLoss(model)) {
             long t0 = System.nanoTime();
             long tokens = 0;
             // a run resumed at its end trains no step: its final loss is the last one logged
@@ -178,7 +178,7 @@ public final class Trainer {
                 int targets = micro.stream().mapToInt(Batch::targets).sum();
                 double stepLoss = 0;
                 for (Batch b : micro) {
-                    stepLoss += CausalLmLoss.backward(model, b, 1.0 / targets);
+                    stepLoss += objective.backward(b, 1.0 / targets);
                     tokens += b.tokens();
                 }
                 if (!Double.isFinite(stepLoss)) {
@@ -199,6 +199,7 @@ public final class Trainer {
                 listener.onStep(m);
                 if (evaluation != null && evalEvery > 0 && (done % evalEvery == 0 || done == totalSteps)) {
                     model.setTraining(false, 0);
+                    objective.releaseBuffer();
                     evaluation.accept(done, model);
                     if (c.lora()) model.setTraining(true, c.loraDropout());
                 }

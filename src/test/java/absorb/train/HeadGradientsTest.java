@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import absorb.model.TorchKernels;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -66,35 +68,57 @@ class HeadGradientsTest {
 
         // float32 probabilities underflow below about exp(-104)
         assertEquals(spread > 1, worst > 110, "a label's probability underflows: " + worst);
-        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-            // hidden as [1, ROWS + 1, HIDDEN] with rows 0..ROWS-1 selected, so that the row selection is exercised
-            float[] hf = new float[(ROWS + 1) * HIDDEN];
-            for (int i = 0; i < ROWS; i++) for (int k = 0; k < HIDDEN; k++) hf[i * HIDDEN + k] = (float) h[i][k];
-            NDArray hidden = m.create(hf, new Shape(1, ROWS + 1, HIDDEN));
-            float[] wf = new float[VOCAB * HIDDEN];
-            for (int v = 0; v < VOCAB; v++) {
-                for (int k = 0; k < HIDDEN; k++) {
-                    wf[transposed ? k * VOCAB + v : v * HIDDEN + k] = (float) w[v][k];
+        // three ways in: logits in memory of their own; in a reused buffer; and with the head already holding a
+        // gradient, which dL/dW is then added to (the kernel's product into it)
+        for (String way : new String[] {"own", "buffer", "accumulate"}) {
+            try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+                // hidden as [1, ROWS + 1, HIDDEN] with rows 0..ROWS-1 selected, so that the row selection is exercised
+                float[] hf = new float[(ROWS + 1) * HIDDEN];
+                for (int i = 0; i < ROWS; i++) for (int k = 0; k < HIDDEN; k++) hf[i * HIDDEN + k] = (float) h[i][k];
+                NDArray hidden = m.create(hf, new Shape(1, ROWS + 1, HIDDEN));
+                float[] wf = new float[VOCAB * HIDDEN];
+                for (int v = 0; v < VOCAB; v++) {
+                    for (int k = 0; k < HIDDEN; k++) {
+                        wf[transposed ? k * VOCAB + v : v * HIDDEN + k] = (float) w[v][k];
+                    }
                 }
-            }
-            NDArray head = m.create(wf, transposed ? new Shape(HIDDEN, VOCAB) : new Shape(VOCAB, HIDDEN));
-            long[] rows = new long[ROWS];
-            for (int i = 0; i < ROWS; i++) rows[i] = i;
-            NDArray[] out = TorchKernels.headGradients(TorchKernels.selectRows(hidden, m.create(rows)),
-                    m.create(labels), head, transposed, scale, true);
-            double got = out[0].getFloat();
-            assertTrue(Double.isFinite(got), "loss " + got);
-            assertEquals(loss, got, 1e-5 * Math.abs(loss), "loss");
-            float[] ghGot = out[1].toFloatArray(), gwGot = out[2].toFloatArray();
-            for (int i = 0; i < ROWS; i++) {
-                for (int k = 0; k < HIDDEN; k++) {
-                    assertEquals(gh[i][k], ghGot[i * HIDDEN + k], 1e-5 + 1e-4 * Math.abs(gh[i][k]), "dL/dh");
+                NDArray head = m.create(wf, transposed ? new Shape(HIDDEN, VOCAB) : new Shape(VOCAB, HIDDEN));
+                float[] before = new float[wf.length];
+                if (way.equals("accumulate")) {
+                    // a gradient to add to: d/dW sum(W * c) = c
+                    for (int i = 0; i < before.length; i++) before[i] = (float) r.nextDouble();
+                    head.setRequiresGradient(true);
+                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        collector.backward(head.mul(m.create(before, head.getShape())).sum());
+                    }
                 }
-            }
-            for (int v = 0; v < VOCAB; v++) {
-                for (int k = 0; k < HIDDEN; k++) {
-                    float g = gwGot[transposed ? k * VOCAB + v : v * HIDDEN + k];
-                    assertEquals(gw[v][k], g, 1e-5 + 1e-4 * Math.abs(gw[v][k]), "dL/dW");
+                long[] rows = new long[ROWS];
+                for (int i = 0; i < ROWS; i++) rows[i] = i;
+                NDArray work = way.equals("own") ? m.create(new Shape(0))
+                        : TorchKernels.logitsBuffer(m, head, transposed, ROWS + 2);
+                NDArray[] out = TorchKernels.headGradients(TorchKernels.selectRows(hidden, m.create(rows)),
+                        m.create(labels), head, transposed, scale, true, work);
+                double got = out[0].getFloat();
+                assertTrue(Double.isFinite(got), way + ": loss " + got);
+                assertEquals(loss, got, 1e-5 * Math.abs(loss), way + ": loss");
+                float[] ghGot = out[1].toFloatArray();
+                for (int i = 0; i < ROWS; i++) {
+                    for (int k = 0; k < HIDDEN; k++) {
+                        assertEquals(gh[i][k], ghGot[i * HIDDEN + k], 1e-5 + 1e-4 * Math.abs(gh[i][k]), way + ": dL/dh");
+                    }
+                }
+                float[] gwGot;
+                if (way.equals("accumulate")) {
+                    assertEquals(0, out[2].size(), "added to the existing gradient, not returned");
+                    gwGot = head.getGradient().toFloatArray();
+                } else {
+                    gwGot = out[2].toFloatArray();
+                }
+                for (int v = 0; v < VOCAB; v++) {
+                    for (int k = 0; k < HIDDEN; k++) {
+                        int at = transposed ? k * VOCAB + v : v * HIDDEN + k;
+                        assertEquals(gw[v][k] + before[at], gwGot[at], 1e-5 + 1e-4 * Math.abs(gw[v][k]), way + ": dL/dW");
+                    }
                 }
             }
         }
