@@ -6,6 +6,7 @@ import absorb.model.Transformer;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -79,7 +80,7 @@ public final class CausalLmLoss implements AutoCloseable {
             }
             NDArray h = TorchKernels.selectRows(out.finalHidden(), scope.create(positions, new Shape(n)));
             NDArray[] g = TorchKernels.headGradients(h, scope.create(labels, new Shape(n)), w, head.isTransposed(),
-                    scale, headTrains, logitsBuffer(w, head.isTransposed(), n));
+                    scale, headTrains, logitsBuffer(scope, w, head.isTransposed(), n));
             TorchKernels.headBackward(h, g[1], w, g[2]);
             if (embeds != null) TorchKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
             return g[0].getFloat() * scale;
@@ -88,8 +89,12 @@ public final class CausalLmLoss implements AutoCloseable {
         }
     }
 
-    /** The logits buffer, grown to {@code rows} rows when smaller. */
-    private NDArray logitsBuffer(NDArray head, boolean transposed, int rows) {
+    /**
+     * The logits buffer, grown to {@code rows} rows when smaller; an empty tensor (in {@code scope}) for a head that
+     * is not float32, whose logits are computed in its own dtype first and so never use it.
+     */
+    private NDArray logitsBuffer(NDManager scope, NDArray head, boolean transposed, int rows) {
+        if (head.getDataType() != DataType.FLOAT32) return scope.create(new Shape(0), DataType.FLOAT32);
         long vocab = head.getShape().get(transposed ? 1 : 0);
         if (logits == null || logits.size() < rows * vocab) {
             if (logits != null) logits.close();
