@@ -710,7 +710,7 @@ public final class TorchKernels {
      * The summed cross-entropy of lm_head(h) for the rows {@code h} [n, width] against {@code labels} (int64 [n]), with
      * its gradients times {@code scale}: [loss, dL/dh, dL/dW or empty]; see the kernel. {@code head} is lm_head's
      * weight as stored; when it already has a gradient, dL/dW is added to that and the third result is empty.
-     * {@code work}: a flat float32 buffer the logits may use (empty: none; see {@link #logitsBuffer}).
+     * {@code work}: a flat float32 buffer of at least [rows, vocab] the logits may use (empty: none).
      */
     public static NDArray[] headGradients(NDArray h, NDArray labels, NDArray head, boolean transposed, double scale,
             boolean weightGrad, NDArray work) {
@@ -730,15 +730,6 @@ public final class TorchKernels {
      */
     public static void headBackward(NDArray h, NDArray gh, NDArray head, NDArray gw) {
         run("head_backward", h, gh, head, gw).close();
-    }
-
-    /**
-     * A flat float32 buffer for {@link #headGradients}' logits of up to {@code rows} rows against {@code head}, in
-     * {@code manager}: kept from step to step, it spares each step the fresh pages of a [rows, vocab] tensor.
-     */
-    public static NDArray logitsBuffer(NDManager manager, NDArray head, boolean transposed, int rows) {
-        long vocab = head.getShape().get(transposed ? 1 : 0);
-        return manager.create(new Shape(rows * vocab), DataType.FLOAT32);
     }
 
     /** Embedding rows of {@code ids} ([vocab, hidden] table, or [hidden, vocab] when transposed), in {@code scope}. */

@@ -80,7 +80,7 @@ public final class CausalLmLoss implements AutoCloseable {
             }
             NDArray h = TorchKernels.selectRows(out.finalHidden(), scope.create(positions, new Shape(n)));
             NDArray[] g = TorchKernels.headGradients(h, scope.create(labels, new Shape(n)), w, head.isTransposed(),
-                    scale, headTrains, logitsBuffer(scope, w, head.isTransposed(), n));
+                    scale, headTrains, logitsBuffer(scope, head, n));
             TorchKernels.headBackward(h, g[1], w, g[2]);
             if (embeds != null) TorchKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
             return g[0].getFloat() * scale;
@@ -93,12 +93,12 @@ public final class CausalLmLoss implements AutoCloseable {
      * The logits buffer, grown to {@code rows} rows when smaller; an empty tensor (in {@code scope}) for a head that
      * is not float32, whose logits are computed in its own dtype first and so never use it.
      */
-    private NDArray logitsBuffer(NDManager scope, NDArray head, boolean transposed, int rows) {
-        if (head.getDataType() != DataType.FLOAT32) return scope.create(new Shape(0), DataType.FLOAT32);
-        long vocab = head.getShape().get(transposed ? 1 : 0);
-        if (logits == null || logits.size() < rows * vocab) {
+    private NDArray logitsBuffer(NDManager scope, Linear head, int rows) {
+        if (head.storedWeight().getDataType() != DataType.FLOAT32) return scope.create(new Shape(0), DataType.FLOAT32);
+        long size = (long) rows * head.outFeatures();
+        if (logits == null || logits.size() < size) {
             if (logits != null) logits.close();
-            logits = TorchKernels.logitsBuffer(manager, head, transposed, rows);
+            logits = manager.create(new Shape(size), DataType.FLOAT32);
         }
         return logits;
     }
