@@ -1,8 +1,8 @@
 package absorb.cli;
 
 import absorb.AbsorbException;
-import absorb.model.AtomicFile;
-import absorb.model.JsonFiles;
+import absorb.io.AtomicFile;
+import absorb.io.JsonFiles;
 import absorb.train.TrainConfig;
 import absorb.train.Trainer;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,6 @@
 package absorb.cli;
 
-import absorb.model.AtomicFile;
+import absorb.io.AtomicFile;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
 import absorb.model.LanguageModel;

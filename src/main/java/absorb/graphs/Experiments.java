@@ -62,9 +62,29 @@ public final class Experiments {
      * Thursday, Sunday, ...). For each hook point, how well pairs of principal components of the day means map onto
      * the in-context ring and onto the natural weekly ring.
      *
-     * @param r2 hook -> [context ring on PC1-2, natural week on PC1-2, context ring on PC3-4, natural week on PC3-4]
+     * @param r2 each hook point's alignments
+     * @param hook the hook point that shows the conflict most plainly (null when none had four components)
      */
-    public record Conflict(GraphTrace.Result run, List<String> order, Map<String, double[]> r2, String hook) {}
+    public record Conflict(GraphTrace.Result run, List<String> order, Map<String, Alignment> r2, String hook) {}
+
+    /**
+     * R^2 of the least-squares affine map from a pair of principal components of the day means to the two leading
+     * Laplacian eigenvectors of the in-context ring or of the natural weekly ring.
+     */
+    public record Alignment(double contextRingPc12, double naturalWeekPc12, double contextRingPc34,
+            double naturalWeekPc34) {
+        /** How much better PC1-2 draw the weekly circle than the in-context ring. */
+        public double naturalOrderFirst() {
+            return naturalWeekPc12 - contextRingPc12;
+        }
+
+        /** How much better PC3-4 draw the in-context ring than the weekly circle. */
+        public double contextRingLater() {
+            return contextRingPc34 - naturalWeekPc34;
+        }
+
+        public static final Alignment NOT_MEASURED = new Alignment(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
 
     public static Conflict conflict(TraceConfig base, LanguageModel lm, Consumer<String> progress) {
         List<String> days = dayWords(lm.tokenizer());
@@ -77,21 +97,20 @@ public final class Experiments {
         Graph week = Graph.of("week", 7, natural, null);
         double[][] contextEmbedding = Spectral.embedding(7, run.graph().edges(), 2);
         double[][] naturalEmbedding = Spectral.embedding(7, week.edges(), 2);
-        Map<String, double[]> r2 = new LinkedHashMap<>();
+        Map<String, Alignment> r2 = new LinkedHashMap<>();
         for (GraphTrace.HookMeasures m : run.hooks().values()) {
             double[][] coords = m.snapshots().get(run.positions()[run.positions().length - 1]);
             if (coords == null) continue;
             double[][] pc12 = columns(coords, 0, 2), pc34 = columns(coords, 2, 4);
-            r2.put(m.hook(), new double[] {Spectral.alignmentR2(pc12, contextEmbedding),
-                Spectral.alignmentR2(pc12, naturalEmbedding), Spectral.alignmentR2(pc34, contextEmbedding),
-                Spectral.alignmentR2(pc34, naturalEmbedding)});
+            r2.put(m.hook(), new Alignment(Spectral.alignmentR2(pc12, contextEmbedding),
+                    Spectral.alignmentR2(pc12, naturalEmbedding), Spectral.alignmentR2(pc34, contextEmbedding),
+                    Spectral.alignmentR2(pc34, naturalEmbedding)));
         }
         // The hook that shows the conflict most plainly: natural order leading PC1-2, the context ring leading PC3-4.
         String best = null;
         double score = Double.NEGATIVE_INFINITY;
-        for (Map.Entry<String, double[]> e : r2.entrySet()) {
-            double[] v = e.getValue();
-            double s = (v[1] - v[0]) + (v[2] - v[3]);
+        for (Map.Entry<String, Alignment> e : r2.entrySet()) {
+            double s = e.getValue().naturalOrderFirst() + e.getValue().contextRingLater();
             if (!Double.isNaN(s) && s > score) {
                 score = s;
                 best = e.getKey();
@@ -127,10 +146,11 @@ public final class Experiments {
 
     public static String describe(Conflict c) {
         if (c.hook() == null) return "No hook point had four principal components to compare.";
-        double[] v = c.r2().get(c.hook());
+        Alignment v = c.r2().get(c.hook());
         return String.format(Locale.ROOT, "Days on a ring in the order %s. At %s, the first two principal components of the"
                         + " day means match the natural weekly circle with R^2 = %.2f and the in-context ring with %.2f;"
                         + " components 3-4 match the in-context ring with %.2f and the weekly circle with %.2f.",
-                String.join(" -> ", c.order()), c.hook(), v[1], v[0], v[2], v[3]);
+                String.join(" -> ", c.order()), c.hook(), v.naturalWeekPc12(), v.contextRingPc12(), v.contextRingPc34(),
+                v.naturalWeekPc34());
     }
 }

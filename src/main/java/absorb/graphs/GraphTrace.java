@@ -7,7 +7,7 @@ import absorb.analysis.Pca;
 import absorb.analysis.Spectral;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
-import absorb.model.JsonFiles;
+import absorb.io.JsonFiles;
 import absorb.model.LanguageModel;
 import absorb.model.Transformer;
 import ai.djl.ndarray.NDArray;

@@ -1,6 +1,6 @@
 package absorb.graphs;
 
-import absorb.model.AtomicFile;
+import absorb.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package absorb.model;
 
+import absorb.io.JsonFiles;
 import absorb.AbsorbException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;

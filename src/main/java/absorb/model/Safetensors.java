@@ -1,5 +1,6 @@
 package absorb.model;
 
+import absorb.io.AtomicFile;
 import absorb.AbsorbException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;

@@ -1,5 +1,7 @@
 package absorb.model;
 
+import absorb.io.AtomicFile;
+import absorb.io.JsonFiles;
 import absorb.AbsorbException;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;

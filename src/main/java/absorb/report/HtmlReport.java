@@ -1,6 +1,6 @@
 package absorb.report;
 
-import absorb.model.AtomicFile;
+import absorb.io.AtomicFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;

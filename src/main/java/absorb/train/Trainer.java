@@ -1,7 +1,7 @@
 package absorb.train;
 
 import absorb.AbsorbException;
-import absorb.model.AtomicFile;
+import absorb.io.AtomicFile;
 import absorb.model.Checkpoint;
 import absorb.model.Compute;
 import absorb.model.LoraAdapter;

@@ -1,4 +1,4 @@
-package absorb.model;
+package absorb.io;
 
 import absorb.AbsorbException;
 import java.io.BufferedOutputStream;
@@ -55,7 +55,7 @@ public final class AtomicFile {
         write(target, out -> (pretty ? JSON.writerWithDefaultPrettyPrinter() : JSON.writer()).writeValue(out, value));
     }
 
-    static String describe(IOException e) {
+    public static String describe(IOException e) {
         String m = e.getMessage();
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
         if (e instanceof java.nio.file.NoSuchFileException) return "no such file or folder " + m;

@@ -1,4 +1,4 @@
-package absorb.model;
+package absorb.io;
 
 import absorb.AbsorbException;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
 
 /** Reads the JSON files of a model folder with errors that name the file. */
 public final class JsonFiles {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    public static final ObjectMapper MAPPER = new ObjectMapper();
 
     private JsonFiles() {}
 

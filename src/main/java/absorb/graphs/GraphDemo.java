@@ -1,0 +1,227 @@
+package absorb.graphs;
+
+import absorb.AbsorbException;
+import absorb.analysis.Fits;
+import absorb.model.LanguageModel;
+import absorb.report.Claim;
+import absorb.report.HtmlReport;
+import absorb.report.Summary;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The graph study's demo: grid, ring and hexagonal-lattice runs, the critical-context sweep with its power law (and
+ * the same sweep on random walks beside it), the semantic conflict; each claim measured with the demo's seed and again
+ * with more seeds. Writes each run's folder and its report sections, and returns the claims and readings.
+ */
+public final class GraphDemo {
+    /** The bundled model, relative to absorb's folder. */
+    public static final String BUNDLED_MODEL = "models/graphs-small";
+
+    /** Thresholds the claims are held to. */
+    public static final double MIN_ACCURACY = 0.8, MIN_SPECTRAL_R2 = 0.5, MIN_POWER_LAW_R2 = 0.9;
+
+    /**
+     * @param context word tokens per sequence
+     * @param window positions per word mean
+     * @param batch sequences per run
+     * @param sweep graphs of the critical-context sweep (at least four)
+     * @param sweepSampling what the power-law claims are measured on: pairs or walk
+     * @param seed seed of walks and word assignments
+     * @param robustnessSeeds how many more seeds every claim is measured with
+     */
+    public record Settings(int context, int window, int batch, List<String> sweep, String sweepSampling, long seed,
+            int robustnessSeeds) {
+        public Settings {
+            if (sweep.size() < 4) throw new AbsorbException("--sweep needs at least four graphs.");
+            Experiments.checkGraphs(sweep);
+            TraceConfig.checkSampling("--sweep-sampling", sweepSampling);
+            if (robustnessSeeds < 0) {
+                throw new AbsorbException("--robustness-seeds must be 0 or more, not " + robustnessSeeds + ".");
+            }
+            sweep = List.copyOf(sweep);
+        }
+    }
+
+    private final LanguageModel lm;
+    private final Path model, adapter, out;
+    private final Settings s;
+    private final Consumer<String> log;
+
+    private GraphDemo(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, Consumer<String> log) {
+        this.lm = lm;
+        this.model = model;
+        this.adapter = adapter;
+        this.s = settings;
+        this.out = out;
+        this.log = log;
+    }
+
+    /**
+     * Runs the demo on {@code lm} (loaded from {@code model}, with {@code adapter} or null), writing the runs' folders
+     * under {@code out} and their sections into {@code report}; adds the claims and readings to {@code summary}.
+     */
+    public static void run(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, HtmlReport report,
+            Summary summary, Consumer<String> log) {
+        new GraphDemo(lm, model, adapter, settings, out, log).run(report, summary);
+    }
+
+    private void run(HtmlReport report, Summary summary) {
+        TraceConfig base = new TraceConfig(model, adapter, "grid:4x4", null, true, "walk", s.context(), s.batch(), "all",
+                s.window(), 40, s.seed(), null, "float32");
+        TraceConfig sweepBase = base.withSampling(s.sweepSampling());
+        boolean onWalks = s.sweepSampling().equals("walk");
+        report.section("What this is");
+        report.paragraph("Words are placed on the nodes of a graph and the model reads random walks over it (" + s.batch()
+                + " sequences of " + s.context() + " words; fresh word assignments, shuffled with seed " + s.seed()
+                + "). Its predictions and the residual stream after every block are recorded at log-spaced positions."
+                + (onWalks ? "" : " The critical-context sweep, whose power law the claims test, reads rings as"
+                        + " independent neighbour pairs \"u v\" (the study's ring variant); the same sweep on random"
+                        + " walks is shown beside it.") + " Model: " + model + ".");
+        GraphTrace.Result grid = single(base.withGraph("grid:4x4"), "grid_4x4", report, "4x4 grid");
+        GraphTrace.Result ring = single(base.withGraph("ring:10"), "ring_10", report, "10-node ring");
+        single(base.withGraph("hex:3x3"), "hex_3x3", report, "Hexagonal lattice (30 nodes)");
+        Experiments.Sweep sweep = Experiments.sweep(sweepBase, s.sweep(), lm, log);
+        TraceReports.writeSweep(sweep, out.resolve("sweep"), report);
+        Experiments.Sweep walks = onWalks ? sweep : Experiments.sweep(base, s.sweep(), lm, log);
+        if (!onWalks) TraceReports.writeSweep(walks, out.resolve("sweep_walks"), report);
+        Experiments.Conflict conflict = Experiments.conflict(base.withWords(null, false), lm, log);
+        TraceReports.writeConflict(conflict, out.resolve("conflict"), report);
+
+        List<Claim> measured = claims(grid, ring, sweep, conflict);
+        List<List<Claim>> others = new ArrayList<>();
+        List<Experiments.Sweep> otherWalkSweeps = new ArrayList<>();
+        long[] otherSeeds = new long[s.robustnessSeeds()];
+        Consumer<String> quiet = line -> { }; // the robustness runs report only their claims
+        for (int k = 1; k <= s.robustnessSeeds(); k++) {
+            long other = s.seed() + k;
+            otherSeeds[k - 1] = other;
+            log.accept("robustness: the claims again with seed " + other);
+            TraceConfig b = base.withSeed(other);
+            Experiments.Sweep again = Experiments.sweep(b.withSampling(s.sweepSampling()), s.sweep(), lm, quiet);
+            otherWalkSweeps.add(onWalks ? again : Experiments.sweep(b, s.sweep(), lm, quiet));
+            others.add(claims(GraphTrace.run(b.withGraph("grid:4x4"), lm, quiet),
+                    GraphTrace.run(b.withGraph("ring:10"), lm, quiet), again,
+                    Experiments.conflict(b.withWords(null, false), lm, quiet)));
+        }
+        List<Claim> claims = Claim.acrossSeeds(measured, others, otherSeeds);
+        claims.forEach(c -> log.accept(c.line()));
+        summary.add(claims);
+        ObjectNode readings = summary.readings();
+        if (!onWalks) {
+            reading(readings, report, "graphs.power_law_walks", "t* on random walks over the same rings", walks.fit(),
+                    otherWalkSweeps, otherSeeds, Experiments.Sweep::fit);
+        }
+        String reach = TraceReports.describeReach(walks);
+        log.accept(reach);
+        readings.put("graphs.power_law_reach.method", reach);
+        reading(readings, report, "graphs.power_law_reach", "t_reach on random walks", walks.reachFit(),
+                otherWalkSweeps, otherSeeds, Experiments.Sweep::reachFit);
+    }
+
+    /** The intro of the report's summary section. */
+    public static String summaryIntro(Settings s) {
+        if (s.robustnessSeeds() == 0) return null;
+        return "Each claim is measured on the runs above (seed " + s.seed() + ") and again with " + s.robustnessSeeds()
+                + " more seeds (fresh walks and word assignments); a claim is marked as holding only if it holds in every"
+                + " seed.";
+    }
+
+    /**
+     * A power-law reading beside the claims: its R^2 and exponent with the demo's seed and with each other seed
+     * (null where fewer than three graphs gave a value), logged and added to the report.
+     */
+    private void reading(ObjectNode readings, HtmlReport report, String name, String what, Fits.PowerLaw fit,
+            List<Experiments.Sweep> others, long[] seeds, Function<Experiments.Sweep, Fits.PowerLaw> of) {
+        if (fit != null) {
+            readings.put(name + ".r2", fit.r2());
+            readings.put(name + ".exponent", fit.b());
+        }
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "Reading %s (%s): seed %d: %s", name, what,
+                s.seed(), fit == null ? "fewer than three graphs give a value" : String.format(Locale.ROOT,
+                        "n^%.2f, R^2 %.3f", fit.b(), fit.r2())));
+        ArrayNode again = readings.putArray(name + ".other_seeds");
+        for (int k = 0; k < others.size(); k++) {
+            Fits.PowerLaw o = of.apply(others.get(k));
+            ObjectNode e = again.addObject();
+            e.put("seed", seeds[k]);
+            if (o == null) {
+                e.putNull("r2");
+                line.append(String.format(Locale.ROOT, "; seed %d: fewer than three graphs give a value", seeds[k]));
+                continue;
+            }
+            e.put("r2", o.r2());
+            e.put("exponent", o.b());
+            line.append(String.format(Locale.ROOT, "; seed %d: n^%.2f, R^2 %.3f", seeds[k], o.b(), o.r2()));
+        }
+        String text = line + ".";
+        log.accept(text);
+        report.paragraph(text);
+    }
+
+    private GraphTrace.Result single(TraceConfig c, String folder, HtmlReport report, String heading) {
+        GraphTrace.Result r = GraphTrace.run(c, lm, log);
+        Map<String, byte[]> figures = TraceReports.writeRunFiles(r, out.resolve(folder));
+        TraceFigures.section(report, heading, r, figures);
+        return r;
+    }
+
+    /** The demo's claims, measured on one set of runs. */
+    static List<Claim> claims(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,
+            Experiments.Conflict c) {
+        String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
+        GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);
+        int minAt = grid.positions()[argmin(gm.energyNormalized())];
+        Experiments.Alignment v = c.hook() != null ? c.r2().get(c.hook()) : Experiments.Alignment.NOT_MEASURED;
+        double gridAcc = last(grid.accuracyFull()), ringAcc = last(ring.accuracyFull());
+        double gridR2 = last(gm.spectralR2()), ringR2 = last(rm.spectralR2());
+        return List.of(
+                Claim.of("graphs.grid.final_accuracy", gridAcc, ">= " + MIN_ACCURACY, gridAcc >= MIN_ACCURACY,
+                        "whole-vocabulary accuracy at position " + last(grid.positions()) + " (it starts at "
+                                + Claim.format(grid.accuracyFull()[0]) + ")"),
+                Claim.of("graphs.ring.final_accuracy", ringAcc, ">= " + MIN_ACCURACY, ringAcc >= MIN_ACCURACY,
+                        "whole-vocabulary accuracy at position " + last(ring.positions()) + " (it starts at "
+                                + Claim.format(ring.accuracyFull()[0]) + ")"),
+                Claim.of("graphs.grid.spectral_r2", gridR2, ">= " + MIN_SPECTRAL_R2, gridR2 >= MIN_SPECTRAL_R2,
+                        "PC1-2 of the word means vs the grid's spectral embedding at " + gridHook),
+                Claim.of("graphs.ring.spectral_r2", ringR2, ">= " + MIN_SPECTRAL_R2, ringR2 >= MIN_SPECTRAL_R2,
+                        "PC1-2 of the word means vs the ring's spectral embedding at " + ringHook),
+                Claim.of("graphs.grid.energy_min_before_rise", minAt, "<= t* = " + Claim.format(grid.critical().tStar()),
+                        minAt <= grid.critical().tStar(), "position of the lowest normalized Dirichlet energy at "
+                                + gridHook),
+                Claim.of("graphs.power_law.r2", s.fit().r2(), ">= " + MIN_POWER_LAW_R2, s.fit().r2() >= MIN_POWER_LAW_R2,
+                        "log-log fit of t* against n over " + s.fit().points() + " sizes, "
+                                + s.runs().get(0).config().samplingInWords()),
+                Claim.of("graphs.power_law.exponent", s.fit().b(), "> 0", s.fit().b() > 0,
+                        String.format(Locale.ROOT, "95%% interval %.2f to %.2f", s.fit().ciLow(), s.fit().ciHigh())),
+                Claim.of("graphs.conflict.natural_order_first", v.naturalOrderFirst(), "> 0", v.naturalOrderFirst() > 0,
+                        "R^2 of PC1-2 with the weekly circle (" + Claim.format(v.naturalWeekPc12())
+                                + ") minus with the in-context ring (" + Claim.format(v.contextRingPc12()) + ") at "
+                                + c.hook()),
+                Claim.of("graphs.conflict.context_ring_later", v.contextRingLater(), "> 0", v.contextRingLater() > 0,
+                        "R^2 of PC3-4 with the in-context ring (" + Claim.format(v.contextRingPc34())
+                                + ") minus with the weekly circle (" + Claim.format(v.naturalWeekPc34()) + ") at "
+                                + c.hook()));
+    }
+
+    private static double last(double[] v) {
+        return v[v.length - 1];
+    }
+
+    private static int last(int[] v) {
+        return v[v.length - 1];
+    }
+
+    private static int argmin(double[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (!Double.isNaN(v[i]) && (Double.isNaN(v[best]) || v[i] < v[best])) best = i;
+        return best;
+    }
+}
