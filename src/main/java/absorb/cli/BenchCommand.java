@@ -1,6 +1,7 @@
 package absorb.cli;
 
 import absorb.AbsorbException;
+import absorb.model.Forward;
 import absorb.model.Checkpoint;
 import absorb.model.Compute;
 import absorb.model.Generator;
@@ -149,7 +150,7 @@ final class BenchCommand implements Callable<Integer> {
     private static double prefill(Transformer model, long[] ids, Transformer.Logits logits) {
         try (NDManager scope = model.compute().newManager(); KvCache cache = new KvCache(scope, model.layers(), 1)) {
             long t0 = System.nanoTime();
-            NDArray out = model.forward(scope, new long[][] {ids}, null, cache, null, logits).logits();
+            NDArray out = model.forward(scope, Forward.of(new long[][] {ids}).withCache(cache).withLogits(logits)).logits();
             // libtorch computes eagerly: the logits are ready here. Next-token logits are read, as a generation step
             // would; all positions' logits stay a tensor, as they do in the reference.
             if (logits == Transformer.Logits.LAST) out.toFloatArray();

@@ -1,6 +1,7 @@
 package absorb.cli;
 
 import absorb.io.AtomicFile;
+import absorb.model.Forward;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
 import absorb.model.LanguageModel;
@@ -50,7 +51,7 @@ final class ForwardCommand implements Callable<Integer> {
             Transformer t = lm.transformer();
             Map<String, float[]> hidden = new LinkedHashMap<>();
             Transformer.ResidualHook hook = Transformer.ResidualHook.collectAll(hidden);
-            float[] logits = t.forward(scope, new long[][] {ids}, null, null, hook, Transformer.Logits.ALL)
+            float[] logits = t.forward(scope, Forward.of(new long[][] {ids}).withHook(hook))
                     .logits().toFloatArray();
             int vocab = t.config().vocabSize(), width = t.config().hiddenSize();
             AtomicFile.write(out, stream -> {

@@ -4,6 +4,7 @@ import absorb.graphs.Graph;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
 import absorb.graphs.Walks;
+import absorb.model.Forward;
 import absorb.model.Transformer;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -42,7 +43,7 @@ final class TraceBench {
         GraphTrace.measure(config, g, words, wordTokens, ids, nodeOf, 1, model, s -> { }); // warm-up
         double bare = time(() -> {
             try (NDManager scope = model.compute().newManager()) {
-                model.forward(scope, ids, null, null, null, Transformer.Logits.NONE).finalHidden().toFloatArray();
+                model.forward(scope, Forward.of(ids).withLogits(Transformer.Logits.NONE)).finalHidden().toFloatArray();
             }
         });
         double traced = time(() -> GraphTrace.measure(config, g, words, wordTokens, ids, nodeOf, 1, model, s -> { }));

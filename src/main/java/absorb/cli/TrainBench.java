@@ -29,6 +29,7 @@ final class TrainBench {
         // Full fine-tuning trains float32 weights only (see TrainConfig); with a bf16 model only LoRA is measured.
         if (model.compute().dtype() == ai.djl.ndarray.types.DataType.FLOAT32) {
             BenchCommand.resetPeakRss();
+            model.prepareForTraining();
             Map<String, NDArray> full = model.parameters();
             full.values().forEach(p -> p.setRequiresGradient(true));
             try (AdamW opt = new AdamW(full, 0.0, AdamW::decaysByDefault, 0.9, 0.999, 1e-8, model.manager())) {

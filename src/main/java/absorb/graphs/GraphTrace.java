@@ -5,6 +5,7 @@ import absorb.analysis.DirichletEnergy;
 import absorb.analysis.Fits;
 import absorb.analysis.Pca;
 import absorb.analysis.Spectral;
+import absorb.model.Forward;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
 import absorb.io.JsonFiles;
@@ -113,7 +114,7 @@ public final class GraphTrace {
         double[][] acc;
         long t0 = System.nanoTime();
         try (NDManager scope = t.compute().newManager()) {
-            Transformer.Output out = t.forward(scope, ids, null, null, recorder, Transformer.Logits.NONE);
+            Transformer.Output out = t.forward(scope, Forward.of(ids).withHook(recorder).withLogits(Transformer.Logits.NONE));
             acc = accuracy(scope, t, out.finalHidden(), graph, nodeOf, positions, wordTokens);
         }
         progress.accept(String.format("%s: forward pass and measures in %.1f s", graph.name(), (System.nanoTime() - t0) / 1e9));

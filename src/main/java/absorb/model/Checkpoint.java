@@ -50,7 +50,7 @@ public final class Checkpoint {
     public static Transformer load(Path dir, Compute compute) {
         ModelConfig config = config(dir);
         Map<String, Path> location = tensorLocations(dir);
-        Map<String, Shape> expected = Transformer.expectedTensors(config);
+        Map<String, Shape> expected = CheckpointTensors.expected(config);
         Map<Path, Safetensors> files = new LinkedHashMap<>();
         NDManager manager = compute.newManager();
         try {
@@ -75,7 +75,7 @@ public final class Checkpoint {
                 }
             }
             // Wide projections are read straight into the transposed layout the model keeps them in.
-            java.util.Set<String> transposed = Transformer.readTransposed(config);
+            java.util.Set<String> transposed = CheckpointTensors.readTransposed(config);
             // Read as the model asks for each tensor, so that its blocks are laid out (see Transformer.fuse) one by one.
             return Transformer.of(config, compute, manager, name -> {
                 if (!expected.containsKey(name)) return null;

@@ -80,14 +80,14 @@ public record Compute(Device device, DataType dtype) {
     }
 
     /**
-     * {@code x} in dtype {@code t}. bfloat16 goes through {@link TorchKernels} because DJL cannot create it; DJL
+     * {@code x} in dtype {@code t}. bfloat16 goes through {@link WeightKernels} because DJL cannot create it; DJL
      * reports bfloat16 tensors as dtype unknown.
      */
     public static NDArray cast(NDArray x, DataType t) {
-        boolean bf16 = TorchKernels.isBfloat16(x);
-        if (t == DataType.BFLOAT16) return bf16 ? x : TorchKernels.toBfloat16(x);
+        boolean bf16 = WeightKernels.isBfloat16(x);
+        if (t == DataType.BFLOAT16) return bf16 ? x : WeightKernels.toBfloat16(x);
         if (bf16) {
-            NDArray f = TorchKernels.toFloat32(x);
+            NDArray f = WeightKernels.toFloat32(x);
             return t == DataType.FLOAT32 ? f : f.toType(t, false);
         }
         return x.getDataType() == t ? x : x.toType(t, false);
@@ -95,7 +95,7 @@ public record Compute(Device device, DataType dtype) {
 
     /** The dtype of {@code x}, naming bfloat16 (which DJL reports as unknown). */
     public static DataType dtypeOf(NDArray x) {
-        return TorchKernels.isBfloat16(x) ? DataType.BFLOAT16 : x.getDataType();
+        return WeightKernels.isBfloat16(x) ? DataType.BFLOAT16 : x.getDataType();
     }
 
     public String describe() {

@@ -97,7 +97,7 @@ public final class Generator {
             for (int n = 0; n < settings.maxNewTokens(); n++) {
                 float[] logits;
                 try (NDManager scope = session.newSubManager()) {
-                    NDArray out = model.forward(scope, step, stepMask, cache, null, Transformer.Logits.LAST).logits();
+                    NDArray out = model.forward(scope, Forward.of(step).withPadding(stepMask).withCache(cache).withLogits(Transformer.Logits.LAST)).logits();
                     logits = out.toFloatArray();
                 }
                 long[][] next = new long[batch][1];

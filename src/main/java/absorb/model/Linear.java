@@ -73,7 +73,7 @@ public final class Linear {
     public NDArray apply(NDArray x) {
         NDArray none = bias == null ? x.getManager().create(new float[0]) : null;
         try {
-            return TorchKernels.product(x, stored, bias != null ? bias : none, transposed);
+            return DecoderKernels.product(x, stored, bias != null ? bias : none, transposed);
         } finally {
             if (none != null) none.close();
         }

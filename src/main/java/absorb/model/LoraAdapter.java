@@ -25,8 +25,7 @@ import java.util.regex.Pattern;
  */
 public final class LoraAdapter {
     /** The projections LoRA can target, by their transformers names. */
-    public static final List<String> TARGETS =
-            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    public static final List<String> TARGETS = Projection.SHORT_NAMES;
 
     private static final String PREFIX = "base_model.model.";
 
@@ -91,8 +90,7 @@ public final class LoraAdapter {
 
     /** transformers' module name of projection j (q, k, v, o, gate, up, down) of layer i. */
     public static String moduleName(int layer, int projection) {
-        String p = TARGETS.get(projection);
-        return "model.layers." + layer + "." + (projection < 4 ? "self_attn." : "mlp.") + p;
+        return Projection.values()[projection].moduleIn(layer);
     }
 
     /**
@@ -302,7 +300,7 @@ public final class LoraAdapter {
                     NDArray delta = b.matMul(a).mul(lin.loraScaling()); // [out, in]
                     if (lin.isTransposed()) delta = delta.transpose(1, 0);
                     // in place: the weight may be a view of the block's fused projections
-                    TorchKernels.addInto(lin.storedWeight(), delta);
+                    WeightKernels.addInto(lin.storedWeight(), delta);
                 }
                 lin.loraA().close();
                 lin.loraB().close();

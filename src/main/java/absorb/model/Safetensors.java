@@ -298,10 +298,10 @@ public final class Safetensors implements AutoCloseable {
                 try (NDManager scratch = manager.newSubManager()) {
                     NDArray block = readRange(scratch, b.offset(), b.length(), b.shape(), stored, target);
                     if (dst == null) {
-                        dst = TorchKernels.emptyLike(block, (int) cols, (int) rows);
+                        dst = WeightKernels.emptyLike(block, (int) cols, (int) rows);
                         dst.attach(manager);
                     }
-                    TorchKernels.copyColumns(dst, block, (int) b.firstRow());
+                    WeightKernels.copyColumns(dst, block, (int) b.firstRow());
                 }
             }
             return dst;
@@ -413,8 +413,8 @@ public final class Safetensors implements AutoCloseable {
 
     /** The little-endian bytes of a tensor; bfloat16 is narrowed from float32 with round-to-nearest-even. */
     static ByteBuffer bytesOf(NDArray a) {
-        if (!TorchKernels.isBfloat16(a)) return a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        try (NDArray wide = TorchKernels.toFloat32(a)) {
+        if (!WeightKernels.isBfloat16(a)) return a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        try (NDArray wide = WeightKernels.toFloat32(a)) {
             float[] f = wide.toFloatArray();
             ByteBuffer out = ByteBuffer.allocate(f.length * 2).order(ByteOrder.LITTLE_ENDIAN);
             for (float v : f) out.putShort(toBfloat16Bits(v));

@@ -7,13 +7,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -21,53 +21,11 @@ import java.util.function.Function;
  * The decoder shared by Llama, Qwen2 and Mistral: token embedding, then per block
  * x = x + o_proj(attention(rope(q_proj(n)), rope(k_proj(n)), v_proj(n))) with n = RMSNorm(x), and
  * x = x + down_proj(silu(gate_proj(n)) * up_proj(n)) with n = RMSNorm(x), then a final RMSNorm and lm_head.
- * Weights keep transformers' tensor names; the numbers follow transformers step by step. The block itself runs as
- * one call into {@link TorchKernels} (its equations are there, in TorchScript); this class prepares what the
+ * Weights keep transformers' tensor names; the numbers follow transformers step by step. The blocks run as one call
+ * into the decoder kernel ({@code absorb/model/decoder.py}, where their equations are); this class prepares what the
  * blocks share (positions, rotary tables, attention masks) and keeps the weights, caches and hooks.
  */
 public final class Transformer implements AutoCloseable {
-
-    /** One decoder block's weights, named as in transformers. */
-    public static final class Block {
-        public final Linear qProj, kProj, vProj, oProj, gateProj, upProj, downProj;
-        private NDArray inputLayernorm, postAttentionLayernorm;
-        final int slidingWindow;
-        private Transformer owner;
-        /** The fused q/k/v and gate/up tensors, whose views the projections hold (null when they are apart). */
-        private NDArray qkvWeight, qkvBias, gateUpWeight, gateUpBias;
-
-        Block(Linear q, Linear k, Linear v, Linear o, Linear gate, Linear up, Linear down, NDArray inputNorm,
-                NDArray postNorm, int slidingWindow) {
-            this.qProj = q;
-            this.kProj = k;
-            this.vProj = v;
-            this.oProj = o;
-            this.gateProj = gate;
-            this.upProj = up;
-            this.downProj = down;
-            this.inputLayernorm = inputNorm;
-            this.postAttentionLayernorm = postNorm;
-            this.slidingWindow = slidingWindow;
-        }
-
-        /** q, k, v, o, gate, up, down: the order the block kernel expects. */
-        public List<Linear> projections() {
-            return List.of(qProj, kProj, vProj, oProj, gateProj, upProj, downProj);
-        }
-
-        public NDArray inputLayernorm() {
-            return inputLayernorm;
-        }
-
-        public NDArray postAttentionLayernorm() {
-            return postAttentionLayernorm;
-        }
-
-        /** Call after replacing weights or adapters: the kernel's lists are rebuilt on the next forward pass. */
-        public void invalidate() {
-            if (owner != null) owner.closeKernelLists();
-        }
-    }
 
     /** Receives residual-stream tensors ([batch, seq, hidden]) during a forward pass. */
     public interface ResidualHook {
@@ -115,18 +73,17 @@ public final class Transformer implements AutoCloseable {
     private final float[] invFreq;
     /** Stands for an absent tensor in kernel calls. */
     private final NDArray empty;
-    private final IValue shape;
-    /** Arguments every kernel call repeats, made once: flags, epsilon, dropout. */
-    private final IValue trueValue, falseValue, epsValue;
+    /** Arguments every kernel call repeats, made once. */
+    private final IValue trueValue, falseValue, epsValue, headsValue, kvHeadsValue, headDimValue;
     private IValue dropoutValue, trainingValue;
-    /** Every block's weights, layouts, adapters and scalings, one block after the other, as the kernel takes them. */
-    private IValue weightList, transposedList, loraList, scalingList;
+    /** Every block's weights and adapter scalings as the decoder kernel takes them, built when first needed. */
+    private IValue kernelWeights, kernelScalings;
 
     /**
      * @param weights each tensor by transformers name (null for one the model lacks), asked for once, in the order of
-     *     {@link #expectedTensors}; those in {@link #readTransposed} may already be [in, out] (then
-     *     {@code preTransposed} names them). A block's projections are fused (see {@link #fuse}) as soon as the block
-     *     is built, so the separate tensors of one block at most are alive beside the fused ones.
+     *     {@link CheckpointTensors#expected}; those in {@link CheckpointTensors#readTransposed} may already be
+     *     [in, out] (then {@code preTransposed} names them). A block's projections are fused (see {@link Block#fuse})
+     *     as soon as the block is built, so the separate tensors of one block at most are alive beside the fused ones.
      */
     Transformer(ModelConfig config, Compute compute, NDManager manager, Function<String, NDArray> weights,
             Set<String> preTransposed) {
@@ -136,17 +93,17 @@ public final class Transformer implements AutoCloseable {
         NDArray embed = weights.apply("model.embed_tokens.weight");
         this.blocks = new Block[config.numHiddenLayers()];
         for (int i = 0; i < blocks.length; i++) {
-            String p = "model.layers." + i + ".";
-            blocks[i] = new Block(
-                    linear(weights, p + "self_attn.q_proj", preTransposed),
-                    linear(weights, p + "self_attn.k_proj", preTransposed),
-                    linear(weights, p + "self_attn.v_proj", preTransposed),
-                    linear(weights, p + "self_attn.o_proj", preTransposed),
-                    linear(weights, p + "mlp.gate_proj", preTransposed), linear(weights, p + "mlp.up_proj", preTransposed),
-                    linear(weights, p + "mlp.down_proj", preTransposed), weights.apply(p + "input_layernorm.weight"),
-                    weights.apply(p + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
-            blocks[i].owner = this;
-            fuse(blocks[i]);
+            Map<Projection, Linear> projections = new EnumMap<>(Projection.class);
+            for (Projection p : Projection.values()) {
+                String name = p.moduleIn(i);
+                NDArray w = weights.apply(name + ".weight"), b = weights.apply(name + ".bias");
+                projections.put(p, preTransposed.contains(name + ".weight") ? Linear.ofTransposed(w, b) : new Linear(w, b));
+            }
+            String prefix = "model.layers." + i + ".";
+            blocks[i] = new Block(projections, weights.apply(prefix + "input_layernorm.weight"),
+                    weights.apply(prefix + "post_attention_layernorm.weight"), config.slidingWindow()[i]);
+            blocks[i].onChange(this::closeKernelArguments);
+            blocks[i].fuse(manager);
         }
         this.norm = weights.apply("model.norm.weight");
         this.embedTokens = config.tieWordEmbeddings() ? null : embed;
@@ -155,62 +112,14 @@ public final class Transformer implements AutoCloseable {
         this.lmHead = preTransposed.contains(head) ? Linear.ofTransposed(headWeight, null) : new Linear(headWeight, null);
         this.invFreq = config.rope().inverseFrequencies(config.headDim());
         this.empty = manager.create(new float[0]);
-        this.shape = IValue.listFrom(config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim());
         this.trueValue = IValue.from(true);
         this.falseValue = IValue.from(false);
         this.epsValue = IValue.from(config.rmsNormEps());
+        this.headsValue = IValue.from((long) config.numAttentionHeads());
+        this.kvHeadsValue = IValue.from((long) config.numKeyValueHeads());
+        this.headDimValue = IValue.from((long) config.headDim());
         this.dropoutValue = IValue.from(0.0);
         this.trainingValue = falseValue;
-    }
-
-    private static Linear linear(Function<String, NDArray> weights, String name, Set<String> preTransposed) {
-        NDArray w = weights.apply(name + ".weight"), b = weights.apply(name + ".bias");
-        return preTransposed.contains(name + ".weight") ? Linear.ofTransposed(w, b) : new Linear(w, b);
-    }
-
-    /**
-     * The checkpoint tensors that this model keeps transposed, [in, out] (the wide projections, see {@link Linear}):
-     * a loader may read them straight into that layout.
-     */
-    public static Set<String> readTransposed(ModelConfig c) {
-        Set<String> out = new LinkedHashSet<>();
-        for (Map.Entry<String, Shape> e : expectedTensors(c).entrySet()) {
-            String n = e.getKey();
-            boolean projection = n.endsWith("_proj.weight") || n.equals("lm_head.weight")
-                    || (n.equals("model.embed_tokens.weight") && c.tieWordEmbeddings());
-            if (projection && Linear.prefersTransposed(e.getValue().get(0), e.getValue().get(1))) out.add(n);
-        }
-        return out;
-    }
-
-    /** The tensors a checkpoint of this configuration holds, with their shapes, in transformers' order. */
-    public static Map<String, Shape> expectedTensors(ModelConfig c) {
-        Map<String, Shape> t = new LinkedHashMap<>();
-        long h = c.hiddenSize(), q = (long) c.numAttentionHeads() * c.headDim();
-        long kv = (long) c.numKeyValueHeads() * c.headDim(), im = c.intermediateSize();
-        t.put("model.embed_tokens.weight", new Shape(c.vocabSize(), h));
-        for (int i = 0; i < c.numHiddenLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            t.put(p + "self_attn.q_proj.weight", new Shape(q, h));
-            if (c.attentionBias()) t.put(p + "self_attn.q_proj.bias", new Shape(q));
-            t.put(p + "self_attn.k_proj.weight", new Shape(kv, h));
-            if (c.attentionBias()) t.put(p + "self_attn.k_proj.bias", new Shape(kv));
-            t.put(p + "self_attn.v_proj.weight", new Shape(kv, h));
-            if (c.attentionBias()) t.put(p + "self_attn.v_proj.bias", new Shape(kv));
-            t.put(p + "self_attn.o_proj.weight", new Shape(h, q));
-            if (c.outputBias()) t.put(p + "self_attn.o_proj.bias", new Shape(h));
-            t.put(p + "mlp.gate_proj.weight", new Shape(im, h));
-            if (c.mlpBias()) t.put(p + "mlp.gate_proj.bias", new Shape(im));
-            t.put(p + "mlp.up_proj.weight", new Shape(im, h));
-            if (c.mlpBias()) t.put(p + "mlp.up_proj.bias", new Shape(im));
-            t.put(p + "mlp.down_proj.weight", new Shape(h, im));
-            if (c.mlpBias()) t.put(p + "mlp.down_proj.bias", new Shape(h));
-            t.put(p + "input_layernorm.weight", new Shape(h));
-            t.put(p + "post_attention_layernorm.weight", new Shape(h));
-        }
-        t.put("model.norm.weight", new Shape(h));
-        if (!c.tieWordEmbeddings()) t.put("lm_head.weight", new Shape(c.vocabSize(), h));
-        return t;
     }
 
     /** A model with random weights (normal, std 0.02; norms 1), for benchmarks and tests. */
@@ -218,8 +127,8 @@ public final class Transformer implements AutoCloseable {
         NDManager manager = compute.newManager();
         try {
             Engine.getEngine("PyTorch").setRandomSeed((int) seed);
-            Set<String> wide = readTransposed(config), made = new LinkedHashSet<>();
-            Map<String, Shape> expected = expectedTensors(config);
+            Set<String> wide = CheckpointTensors.readTransposed(config), made = new LinkedHashSet<>();
+            Map<String, Shape> expected = CheckpointTensors.expected(config);
             // Large wide tensors are drawn in the layout the model keeps, so that no transposed copy of them is ever
             // made (the peak memory of building the model stays at its size). Smaller ones are drawn as [out, in],
             // which keeps the weights of small seeded models as they were.
@@ -256,7 +165,7 @@ public final class Transformer implements AutoCloseable {
         return c;
     }
 
-    /** Builds a model from loaded tensors (already checked against {@link #expectedTensors}). */
+    /** Builds a model from loaded tensors (already checked against {@link CheckpointTensors#expected}). */
     static Transformer of(ModelConfig config, Compute compute, NDManager manager, Function<String, NDArray> weights,
             Set<String> preTransposed) {
         return new Transformer(config, compute, manager, weights, preTransposed);
@@ -301,17 +210,15 @@ public final class Transformer implements AutoCloseable {
     public Map<String, NDArray> namedWeights(NDManager scope) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("model.embed_tokens.weight", embeddingTable(scope));
-        String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         for (int i = 0; i < blocks.length; i++) {
-            String p = "model.layers." + i + ".";
-            List<Linear> lin = blocks[i].projections();
-            for (int j = 0; j < names.length; j++) {
-                out.put(p + names[j] + ".weight", lin.get(j).weight(scope));
-                if (lin.get(j).bias() != null) out.put(p + names[j] + ".bias", lin.get(j).bias());
+            for (Projection p : Projection.values()) {
+                Linear l = blocks[i].projection(p);
+                out.put(p.moduleIn(i) + ".weight", l.weight(scope));
+                if (l.bias() != null) out.put(p.moduleIn(i) + ".bias", l.bias());
             }
-            out.put(p + "input_layernorm.weight", blocks[i].inputLayernorm);
-            out.put(p + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm);
+            String prefix = "model.layers." + i + ".";
+            out.put(prefix + "input_layernorm.weight", blocks[i].inputLayernorm());
+            out.put(prefix + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm());
         }
         out.put("model.norm.weight", norm);
         if (!config.tieWordEmbeddings()) out.put("lm_head.weight", lmHead.weight(scope));
@@ -319,25 +226,34 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * Readies the weights for training, which updates each in place: every projection gets memory of its own (the
+     * fused q/k/v and gate/up tensors are undone; decoding a trained model is then a few percent slower). Needed
+     * before {@link #parameters()}; LoRA training, which leaves the base frozen, does not need it.
+     */
+    public void prepareForTraining() {
+        for (Block b : blocks) if (b.isFused()) b.unfuse();
+    }
+
+    /**
      * The tensors training updates, by transformers name, as stored: projections that {@link Linear} keeps
-     * transposed appear as [in, out] (their {@link #namedWeights} entry is the [out, in] view). With tied
-     * embeddings the one table is listed once, as model.embed_tokens.weight, stored [hidden, vocab].
+     * transposed appear as [in, out] (their {@link #namedWeights} entry is the [out, in] view; see
+     * {@link #storedTransposed}). With tied embeddings the one table is listed once, as model.embed_tokens.weight,
+     * stored [hidden, vocab]. Call {@link #prepareForTraining()} first.
      */
     public Map<String, NDArray> parameters() {
-        // training updates each tensor in place, in memory of its own
-        unfuse();
+        for (Block b : blocks) {
+            if (b.isFused()) throw new IllegalStateException("call prepareForTraining() before parameters()");
+        }
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("model.embed_tokens.weight", config.tieWordEmbeddings() ? lmHead.storedWeight() : embedTokens);
-        String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         for (int i = 0; i < blocks.length; i++) {
-            String p = "model.layers." + i + ".";
-            List<Linear> lin = blocks[i].projections();
-            out.put(p + "input_layernorm.weight", blocks[i].inputLayernorm);
-            for (int j = 0; j < names.length; j++) {
-                out.put(p + names[j] + ".weight", lin.get(j).storedWeight());
-                if (lin.get(j).bias() != null) out.put(p + names[j] + ".bias", lin.get(j).bias());
-                if (j == 3) out.put(p + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm);
+            String prefix = "model.layers." + i + ".";
+            out.put(prefix + "input_layernorm.weight", blocks[i].inputLayernorm());
+            for (Projection p : Projection.values()) {
+                Linear l = blocks[i].projection(p);
+                out.put(p.moduleIn(i) + ".weight", l.storedWeight());
+                if (l.bias() != null) out.put(p.moduleIn(i) + ".bias", l.bias());
+                if (p == Projection.O_PROJ) out.put(prefix + "post_attention_layernorm.weight", blocks[i].postAttentionLayernorm());
             }
         }
         out.put("model.norm.weight", norm);
@@ -349,50 +265,30 @@ public final class Transformer implements AutoCloseable {
     public boolean storedTransposed(String name) {
         if (name.equals("model.embed_tokens.weight")) return config.tieWordEmbeddings() && lmHead.isTransposed();
         if (name.equals("lm_head.weight")) return lmHead.isTransposed();
-        if (!name.startsWith("model.layers.") || !name.endsWith("_proj.weight")) return false;
-        String rest = name.substring("model.layers.".length());
-        Block b = blocks[Integer.parseInt(rest.substring(0, rest.indexOf('.')))];
-        String proj = rest.substring(rest.lastIndexOf('.', rest.length() - 8) + 1, rest.length() - 7);
-        return b.projections().get(LoraAdapter.TARGETS.indexOf(proj)).isTransposed();
+        for (int i = 0; i < blocks.length; i++) {
+            for (Projection p : Projection.values()) {
+                if (name.equals(p.moduleIn(i) + ".weight")) return blocks[i].projection(p).isTransposed();
+            }
+        }
+        return false;
     }
 
-    /**
-     * Runs the model on {@code tokenIds} [batch][seq] with {@code paddingMask} [batch][seq] (true = real token,
-     * false = padding, on either side; null = no padding). Positions count real tokens only (as transformers'
-     * generate does), continuing from {@code cache} when given, which this call extends. Every tensor it makes
-     * lives in {@code scope}.
-     */
-    public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, KvCache cache,
-            ResidualHook hook, Logits logits) {
-        return forward(scope, tokenIds, paddingMask, null, cache, hook, logits);
-    }
-
-    /**
-     * As above, for rows that pack several sequences: {@code segments} [batch][seq] numbers the sequence each token
-     * belongs to. A token sees only earlier tokens of its own sequence, and positions restart at each sequence, so
-     * a packed row computes exactly what its sequences would alone. (No cache with packing.)
-     */
-    public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, int[][] segments,
-            KvCache cache, ResidualHook hook, Logits logits) {
-        return forward(scope, tokenIds, paddingMask, segments, cache, hook, logits, null);
-    }
-
-    /**
-     * As above, starting from {@code inputEmbeds} [batch, seq, hidden], the embeddings of {@code tokenIds} made by
-     * the caller (training makes them outside autograd, see CausalLmLoss), or from the lookup when null.
-     */
-    public Output forward(NDManager scope, long[][] tokenIds, boolean[][] paddingMask, int[][] segments,
-            KvCache cache, ResidualHook hook, Logits logits, NDArray inputEmbeds) {
+    /** Runs the model as {@code request} says; every tensor it makes lives in {@code scope}. */
+    public Output forward(NDManager scope, Forward request) {
+        long[][] tokenIds = request.ids();
         int batch = tokenIds.length, seq = tokenIds[0].length;
-        boolean[][] mask = paddingMask != null ? paddingMask : allTrue(batch, seq);
-        if (segments != null && cache != null) throw new IllegalArgumentException("packed rows take no cache");
+        KvCache cache = request.cache();
+        int[][] segments = request.segments();
+        ResidualHook hook = request.hook();
+        Logits logits = request.logits();
+        boolean[][] mask = request.padding() != null ? request.padding() : allTrue(batch, seq);
         int past = cache == null ? 0 : cache.length();
         int[][] positions = segments != null ? segmentPositions(mask, segments) : positions(mask, cache);
-        NDArray x = inputEmbeds;
+        NDArray x = request.inputEmbeds();
         if (x == null) {
             NDArray ids = scope.create(flatten(tokenIds), new Shape(batch, seq));
-            x = embedTokens != null ? TorchKernels.embedding(scope, ids, embedTokens, false)
-                    : TorchKernels.embedding(scope, ids, lmHead.storedWeight(), lmHead.isTransposed());
+            x = embedTokens != null ? DecoderKernels.embedding(scope, ids, embedTokens, false)
+                    : DecoderKernels.embedding(scope, ids, lmHead.storedWeight(), lmHead.isTransposed());
         }
         if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
         NDArray[] rope = rotaryTables(scope, positions);
@@ -402,7 +298,7 @@ public final class Transformer implements AutoCloseable {
         PtNDArray[] additive = new PtNDArray[blocks.length];
         boolean[] causal = new boolean[blocks.length];
         for (int i = 0; i < blocks.length; i++) {
-            Mask m = byWindow.computeIfAbsent(blocks[i].slidingWindow,
+            Mask m = byWindow.computeIfAbsent(blocks[i].slidingWindow(),
                     w -> attentionMask(scope, mask, segments, cache, past, seq, w));
             additive[i] = (PtNDArray) (m.additive() != null ? m.additive() : empty);
             causal[i] = m.causal();
@@ -425,11 +321,11 @@ public final class Transformer implements AutoCloseable {
         }
         if (cache != null) cache.advance(mask);
         if (lastOnly) {
-            NDArray[] last = TorchKernels.tuple(TorchKernels.run("last_logits", x, norm, epsValue, lmHead.storedWeight(),
-                    lmHead.isTransposed() ? trueValue : falseValue), scope);
+            NDArray[] last = DecoderKernels.LAST_LOGITS.tuple(scope, x, norm, epsValue, lmHead.storedWeight(),
+                    lmHead.isTransposed() ? trueValue : falseValue);
             return new Output(last[1], last[0]);
         }
-        NDArray h = TorchKernels.rmsNorm(x, norm, config.rmsNormEps());
+        NDArray h = DecoderKernels.rmsNorm(x, norm, config.rmsNormEps());
         if (finalHook) hook.accept(HookPoint.FINAL_NORM, h);
         NDArray out = switch (logits) {
             case ALL -> lmHead(h);
@@ -440,15 +336,15 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * Blocks {@code first} to {@code end - 1} through {@link TorchKernels} in one call, extending {@code cache};
+     * Blocks {@code first} to {@code end - 1} through the decoder kernel in one call, extending {@code cache};
      * returns the new residual (only the last position's with {@code lastOnly}).
      */
     private NDArray layers(NDManager scope, NDArray x, NDArray[] rope, IValue masks, IValue causalMasks, KvCache cache,
             int first, int end, boolean lastOnly) {
-        makeKernelLists();
-        return TorchKernels.tensor(TorchKernels.run("layers", x, rope[0], rope[1], masks, causalMasks, cache.keys(),
-                cache.values(), first, end, lastOnly, weightList, transposedList, loraList, scalingList, shape, epsValue,
-                dropoutValue, trainingValue), scope);
+        buildKernelArguments();
+        return DecoderKernels.LAYERS.tensor(scope, x, rope[0], rope[1], masks, causalMasks, cache.keys(), cache.values(),
+                first, end, lastOnly, kernelWeights, kernelScalings, headsValue, kvHeadsValue, headDimValue, epsValue,
+                dropoutValue, trainingValue);
     }
 
     /** Logits for final-norm hidden states [..., hidden]: lm_head (the embedding when tied), in float32. */
@@ -577,125 +473,40 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * The block kernel's lists for all blocks: per block the input norm, (weight, bias) of q, k, v, o, the post
-     * norm, (weight, bias) of gate, up, down, (weight, bias) of the fused q/k/v and of the fused gate/up (20 tensors;
-     * empty where absent); whether each projection and each fused weight is stored transposed (9); each projection's
-     * adapter (A, B) or empty tensors (14); each adapter's scaling (7).
+     * Every block's weights (a list of dicts) and the adapters' scalings (one dict, by module name) as the decoder
+     * kernel takes them.
      */
-    private void makeKernelLists() {
-        if (weightList != null) return;
-        List<NDArray> w = new ArrayList<>(), lora = new ArrayList<>();
-        boolean[] transposed = new boolean[9 * blocks.length];
-        double[] scaling = new double[7 * blocks.length];
-        for (int i = 0; i < blocks.length; i++) {
-            w.add(blocks[i].inputLayernorm);
-            List<Linear> p = blocks[i].projections();
-            for (int j = 0; j < p.size(); j++) {
-                Linear l = p.get(j);
-                w.add(l.storedWeight());
-                w.add(l.bias() != null ? l.bias() : empty);
-                if (j == 3) w.add(blocks[i].postAttentionLayernorm);
-                transposed[9 * i + j] = l.isTransposed();
-                scaling[7 * i + j] = l.loraScaling();
-                lora.add(l.hasAdapter() ? l.loraA() : empty);
-                lora.add(l.hasAdapter() ? l.loraB() : empty);
+    private void buildKernelArguments() {
+        if (kernelWeights != null) return;
+        List<IValue> weights = new ArrayList<>();
+        Map<String, Double> scalings = new LinkedHashMap<>();
+        Map<String, IValue> scalingValues = new LinkedHashMap<>();
+        try {
+            for (int i = 0; i < blocks.length; i++) {
+                weights.add(IValue.stringMapFrom(blocks[i].kernelWeights()));
+                blocks[i].addScalings(i, scalings);
             }
-            Block b = blocks[i];
-            for (NDArray f : new NDArray[] {b.qkvWeight, b.qkvBias, b.gateUpWeight, b.gateUpBias}) {
-                w.add(f != null ? f : empty);
-            }
-            transposed[9 * i + 7] = b.qProj.isTransposed();
-            transposed[9 * i + 8] = b.gateProj.isTransposed();
-        }
-        weightList = IValue.listFrom(w.toArray(PtNDArray[]::new));
-        transposedList = IValue.listFrom(transposed);
-        loraList = IValue.listFrom(lora.toArray(PtNDArray[]::new));
-        scalingList = IValue.listFrom(scaling);
-    }
-
-    /**
-     * Puts the block's q, k and v side by side in one tensor, and gate and up in another, and makes the projections
-     * views of them, so that the block computes them in one product each (for one token at a time, fewer and larger
-     * reads of memory). The separate tensors are freed. Projections with adapters still run apart, on the views.
-     * Undone, each projection getting memory of its own again, when training asks for the parameters.
-     */
-    private void fuse(Block b) {
-        NDArray[] qkv = fuse(List.of(b.qProj, b.kProj, b.vProj));
-        if (qkv != null) {
-            b.qkvWeight = qkv[0];
-            b.qkvBias = qkv[1];
-        }
-        NDArray[] gateUp = fuse(List.of(b.gateProj, b.upProj));
-        if (gateUp != null) {
-            b.gateUpWeight = gateUp[0];
-            b.gateUpBias = gateUp[1];
+            scalings.forEach((k, v) -> scalingValues.put(k, IValue.from(v)));
+            kernelWeights = IValue.listFrom(weights.toArray(IValue[]::new));
+            kernelScalings = IValue.stringIValueMapFrom(scalingValues);
+        } finally {
+            weights.forEach(IValue::close);
+            scalingValues.values().forEach(IValue::close);
         }
     }
 
-    /** The fused weight and bias (null when there are no biases) of {@code parts}, or null when they cannot fuse. */
-    private NDArray[] fuse(List<Linear> parts) {
-        Linear first = parts.get(0);
-        for (Linear l : parts) {
-            if (l.isTransposed() != first.isTransposed() || l.inFeatures() != first.inFeatures()
-                    || (l.bias() == null) != (first.bias() == null)
-                    || Compute.dtypeOf(l.storedWeight()) != Compute.dtypeOf(first.storedWeight())) {
-                return null;
-            }
-        }
-        NDArray[] weight = fuseTensors(parts.stream().map(Linear::storedWeight).toList(), first.isTransposed() ? 1 : 0);
-        NDArray[] bias = first.bias() == null ? null : fuseTensors(parts.stream().map(Linear::bias).toList(), 0);
-        for (int i = 0; i < parts.size(); i++) {
-            Linear l = parts.get(i);
-            NDArray oldWeight = l.storedWeight(), oldBias = l.bias();
-            l.setStoredWeight(weight[i + 1]);
-            if (bias != null) l.setBias(bias[i + 1]);
-            oldWeight.close();
-            if (oldBias != null) oldBias.close();
-        }
-        return new NDArray[] {weight[0], bias != null ? bias[0] : null};
-    }
-
-    /** The tensors concatenated along {@code dim}, then each as a view of that, owned by the model. */
-    private NDArray[] fuseTensors(List<NDArray> parts, int dim) {
-        try (IValue list = IValue.listFrom(parts.toArray(PtNDArray[]::new));
-                IValue out = TorchKernels.run("fuse", list, dim)) {
-            return out.toTensorArray((PtNDManager) manager);
-        }
-    }
-
-    /** Gives every projection its own memory again and frees the fused tensors. */
-    private void unfuse() {
-        for (Block b : blocks) {
-            if (b.qkvWeight != null) ownMemory(List.of(b.qProj, b.kProj, b.vProj));
-            if (b.gateUpWeight != null) ownMemory(List.of(b.gateProj, b.upProj));
-            for (NDArray f : new NDArray[] {b.qkvWeight, b.qkvBias, b.gateUpWeight, b.gateUpBias}) if (f != null) f.close();
-            b.qkvWeight = b.qkvBias = b.gateUpWeight = b.gateUpBias = null;
-        }
-        closeKernelLists();
-    }
-
-    /** Replaces the views that {@code parts} hold (weight and bias) by copies in memory of their own. */
-    private static void ownMemory(List<Linear> parts) {
-        for (Linear l : parts) {
-            NDArray w = l.storedWeight(), bias = l.bias();
-            l.setStoredWeight(TorchKernels.ownCopy(w));
-            w.close();
-            if (bias != null) {
-                l.setBias(TorchKernels.ownCopy(bias));
-                bias.close();
-            }
-        }
-    }
-
-    private void closeKernelLists() {
-        for (IValue v : new IValue[] {weightList, transposedList, loraList, scalingList}) if (v != null) v.close();
-        weightList = transposedList = loraList = scalingList = null;
+    private void closeKernelArguments() {
+        for (IValue v : new IValue[] {kernelWeights, kernelScalings}) if (v != null) v.close();
+        kernelWeights = kernelScalings = null;
     }
 
     @Override
     public void close() {
-        closeKernelLists();
-        for (IValue v : new IValue[] {shape, trueValue, falseValue, epsValue, dropoutValue}) v.close();
+        closeKernelArguments();
+        for (IValue v : new IValue[] {trueValue, falseValue, epsValue, headsValue, kvHeadsValue, headDimValue,
+            dropoutValue}) {
+            v.close();
+        }
         manager.close();
     }
 }

@@ -1,6 +1,7 @@
 package absorb.train;
 
-import absorb.model.TorchKernels;
+import absorb.runtime.Kernel;
+import absorb.runtime.TorchScript;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,9 +14,11 @@ import java.util.Map;
 
 /**
  * AdamW with decoupled weight decay, as torch.optim.AdamW, preceded by clipping of the global gradient norm. The
- * update runs in one call into {@link TorchKernels}, which also zeroes the gradients.
+ * update runs in one call into the kernel in {@code absorb/train/adamw.py}, which also zeroes the gradients.
  */
 public final class AdamW implements AutoCloseable {
+    private static final Kernel STEP = TorchScript.load("absorb/train/adamw.py").kernel("step", Kernel.Mode.COMPUTES);
+
     private final Map<String, NDArray> params;
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
@@ -59,8 +62,8 @@ public final class AdamW implements AutoCloseable {
             plain = group(false);
         }
         try (NDManager scope = manager.newSubManager()) {
-            NDArray norm = TorchKernels.adamwStep(scope, decayed, plain, weightDecay, step, lr, beta1, beta2, eps,
-                    maxNorm);
+            NDArray norm = STEP.tensor(scope, decayed[0], decayed[1], decayed[2], plain[0], plain[1], plain[2],
+                    weightDecay, step, lr, beta1, beta2, eps, maxNorm);
             return norm.toFloatArray()[0];
         }
     }

@@ -1,7 +1,7 @@
 package absorb.train;
 
+import absorb.model.Forward;
 import absorb.model.Linear;
-import absorb.model.TorchKernels;
 import absorb.model.Transformer;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -61,11 +61,11 @@ public final class CausalLmLoss implements AutoCloseable {
             NDArray ids = null, embeds = null;
             if (headTrains && model.config().tieWordEmbeddings()) {
                 ids = scope.create(batch.ids());
-                embeds = TorchKernels.embeddingRows(scope, ids, w, head.isTransposed());
+                embeds = LossKernels.embeddingRows(scope, ids, w, head.isTransposed());
                 embeds.setRequiresGradient(true);
             }
-            Transformer.Output out = model.forward(scope, batch.ids(), batch.padding(), batch.segments(), null, null,
-                    Transformer.Logits.NONE, embeds);
+            Transformer.Output out = model.forward(scope, Forward.of(batch.ids()).withPadding(batch.padding())
+                    .withSegments(batch.segments()).withLogits(Transformer.Logits.NONE).withInputEmbeds(embeds));
             int rows = batch.ids().length, width = batch.ids()[0].length;
             int n = batch.targets();
             long[] positions = new long[n];
@@ -78,11 +78,11 @@ public final class CausalLmLoss implements AutoCloseable {
                     labels[k++] = batch.ids()[b][t];
                 }
             }
-            NDArray h = TorchKernels.selectRows(out.finalHidden(), scope.create(positions, new Shape(n)));
-            NDArray[] g = TorchKernels.headGradients(h, scope.create(labels, new Shape(n)), w, head.isTransposed(),
+            NDArray h = LossKernels.selectRows(out.finalHidden(), scope.create(positions, new Shape(n)));
+            NDArray[] g = LossKernels.headGradients(h, scope.create(labels, new Shape(n)), w, head.isTransposed(),
                     scale, headTrains, logitsBuffer(scope, head, n));
-            TorchKernels.headBackward(h, g[1], w, g[2]);
-            if (embeds != null) TorchKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
+            LossKernels.headBackward(h, g[1], w, g[2]);
+            if (embeds != null) LossKernels.addEmbeddingGrads(w, ids, embeds.getGradient(), head.isTransposed());
             return g[0].getFloat() * scale;
         } finally {
             JniUtils.setGraphExecutorOptimize(true);

@@ -102,6 +102,7 @@ public final class Trainer {
                         Map.of(), Map.of(), c.model().toAbsolutePath().normalize().toString());
                 params = LoraAdapter.attachNew(model, loraConfig, c.seed());
             } else {
+                model.prepareForTraining();
                 params = model.parameters();
             }
             if (c.lora()) model.setTraining(true, c.loraDropout());

@@ -34,7 +34,7 @@ class ProductKernelTest {
                     NDArray x = m.randomNormal(shape);
                     NDArray expected = x.matMul(w.transpose());
                     if (withBias) expected = expected.add(bias);
-                    NDArray got = TorchKernels.product(x, stored, bias, transposed);
+                    NDArray got = DecoderKernels.product(x, stored, bias, transposed);
                     assertEquals(expected.getShape(), got.getShape());
                     float[] e = expected.toFloatArray(), g = got.toFloatArray();
                     for (int i = 0; i < e.length; i++) {

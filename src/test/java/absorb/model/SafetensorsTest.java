@@ -27,7 +27,7 @@ class SafetensorsTest {
             Map<String, NDArray> t = new LinkedHashMap<>();
             t.put("f32", f32);
             t.put("f16", f32.toType(DataType.FLOAT16, true));
-            t.put("bf16", TorchKernels.toBfloat16(f32));
+            t.put("bf16", WeightKernels.toBfloat16(f32));
             Path file = tmp.resolve("m.safetensors");
             Safetensors.write(file, t, Map.of());
             try (Safetensors st = Safetensors.open(file)) {

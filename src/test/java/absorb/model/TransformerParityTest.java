@@ -65,8 +65,7 @@ class TransformerParityTest {
                 long[] ids = Fixtures.longs(p.get("token_ids"));
                 Map<String, float[]> captured = new LinkedHashMap<>();
                 Transformer.ResidualHook hook = Transformer.ResidualHook.collectAll(captured);
-                Transformer.Output out = model.forward(scope, new long[][] {ids}, null, null, hook,
-                        Transformer.Logits.ALL);
+                Transformer.Output out = model.forward(scope, Forward.of(new long[][] {ids}).withHook(hook));
                 Fixtures.assertClose2d(p.get("logits"), out.logits().toFloatArray(), 0, TOL, name + " logits");
                 JsonNode hidden = p.get("hidden_states");
                 assertEquals(layers + 1, hidden.size());
@@ -90,11 +89,11 @@ class TransformerParityTest {
         long[] ids = Fixtures.longs(p.get("token_ids"));
         try (Transformer model = Checkpoint.load(Fixtures.model(name), Compute.CPU_FLOAT32);
                 NDManager scope = model.compute().newManager()) {
-            float[] fused = model.forward(scope, new long[][] {ids}, null, null, null, Transformer.Logits.ALL).logits()
+            float[] fused = model.forward(scope, Forward.of(new long[][] {ids})).logits()
                     .toFloatArray();
             Fixtures.assertClose2d(p.get("logits"), fused, 0, TOL, name + " fused");
-            model.parameters();
-            float[] apart = model.forward(scope, new long[][] {ids}, null, null, null, Transformer.Logits.ALL).logits()
+            model.prepareForTraining();
+            float[] apart = model.forward(scope, Forward.of(new long[][] {ids})).logits()
                     .toFloatArray();
             Fixtures.assertClose2d(p.get("logits"), apart, 0, TOL, name + " apart");
             for (int i = 0; i < fused.length; i++) assertEquals(fused[i], apart[i], 1e-5, name + " logit " + i);
@@ -117,8 +116,7 @@ class TransformerParityTest {
             for (JsonNode p : ref.get("prompts")) {
                 long[] ids = Fixtures.longs(p.get("token_ids"));
                 int last = ids.length - 1;
-                Transformer.Output out = model.forward(scope, new long[][] {ids}, null, null, null,
-                        Transformer.Logits.LAST);
+                Transformer.Output out = model.forward(scope, Forward.of(new long[][] {ids}).withLogits(Transformer.Logits.LAST));
                 Fixtures.assertClose(p.get("logits").get(last), out.logits().toFloatArray(), 0, TOL, name + " last");
                 assertEquals(1, out.finalHidden().getShape().get(1), name + ": only the last position is computed");
                 Map<String, float[]> captured = new LinkedHashMap<>();
@@ -133,7 +131,7 @@ class TransformerParityTest {
                         captured.put(hookPoint, residual.toFloatArray());
                     }
                 };
-                out = model.forward(scope, new long[][] {ids}, null, null, one, Transformer.Logits.LAST);
+                out = model.forward(scope, Forward.of(new long[][] {ids}).withHook(one).withLogits(Transformer.Logits.LAST));
                 Fixtures.assertClose(p.get("logits").get(last), out.logits().toFloatArray(), 0, TOL, name + " hooked");
                 assertEquals(List.of(point), List.copyOf(captured.keySet()));
                 Fixtures.assertClose2d(p.get("hidden_states").get(middle + 1), captured.get(point), 0, TOL,
@@ -144,7 +142,7 @@ class TransformerParityTest {
                 long[][] ids = batchIds(batch);
                 boolean[][] mask = batchMask(batch);
                 int rows = ids.length, width = ids[0].length;
-                float[] logits = model.forward(scope, ids, mask, null, null, Transformer.Logits.LAST).logits()
+                float[] logits = model.forward(scope, Forward.of(ids).withPadding(mask).withLogits(Transformer.Logits.LAST)).logits()
                         .toFloatArray();
                 for (int b = 0; b < rows; b++) {
                     Fixtures.assertClose(batch.get("logits").get(b).get(width - 1), logits, b * vocab, TOL,
@@ -165,7 +163,7 @@ class TransformerParityTest {
                 long[][] ids = batchIds(batch);
                 boolean[][] mask = batchMask(batch);
                 int rows = ids.length, width = ids[0].length;
-                float[] logits = model.forward(scope, ids, mask, null, null, Transformer.Logits.ALL).logits()
+                float[] logits = model.forward(scope, Forward.of(ids).withPadding(mask)).logits()
                         .toFloatArray();
                 for (int b = 0; b < rows; b++) {
                     for (int t = 0; t < width; t++) {

@@ -3,7 +3,6 @@ package absorb.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import absorb.model.TorchKernels;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -97,7 +96,7 @@ class HeadGradientsTest {
                 for (int i = 0; i < ROWS; i++) rows[i] = i;
                 NDArray work = way.equals("own") ? m.create(new Shape(0))
                         : m.create(new Shape((ROWS + 2) * VOCAB), DataType.FLOAT32);
-                NDArray[] out = TorchKernels.headGradients(TorchKernels.selectRows(hidden, m.create(rows)),
+                NDArray[] out = LossKernels.headGradients(LossKernels.selectRows(hidden, m.create(rows)),
                         m.create(labels), head, transposed, scale, true, work);
                 double got = out[0].getFloat();
                 assertTrue(Double.isFinite(got), way + ": loss " + got);

@@ -3,6 +3,7 @@ package absorb.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import absorb.model.Forward;
 import absorb.model.Checkpoint;
 import absorb.model.Compute;
 import absorb.model.LanguageModel;
@@ -48,7 +49,7 @@ class RoundTripTest {
         for (int i = 0; i < expected.length; i++) expected[i] = ref.get("token_ids").get(i).asLong();
         assertArrayEquals(expected, ids);
         try (NDManager scope = lm.transformer().compute().newManager()) {
-            return lm.transformer().forward(scope, new long[][] {ids}, null, null, null, Transformer.Logits.ALL)
+            return lm.transformer().forward(scope, Forward.of(new long[][] {ids}))
                     .logits().toFloatArray();
         }
     }

@@ -71,6 +71,7 @@ class TrainingParityTest {
         try (Safetensors expected = Safetensors.open(TRAIN.resolve(name + "_full.safetensors"));
                 NDManager check = NDManager.newBaseManager("PyTorch")) {
             try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+                model.prepareForTraining();
                 Map<String, NDArray> params = model.parameters();
                 params.values().forEach(p -> p.setRequiresGradient(true));
                 double loss = lossAndBackward(model, batch);
@@ -83,6 +84,7 @@ class TrainingParityTest {
                 }
             }
             try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+                model.prepareForTraining();
                 Map<String, NDArray> params = model.parameters();
                 params.values().forEach(p -> p.setRequiresGradient(true));
                 LrSchedule schedule = new LrSchedule("cosine", 1, 3);
@@ -120,12 +122,14 @@ class TrainingParityTest {
         Map<String, float[]> expected = new java.util.HashMap<>();
         double wholeLoss;
         try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+            model.prepareForTraining();
             Map<String, NDArray> params = model.parameters();
             params.values().forEach(p -> p.setRequiresGradient(true));
             wholeLoss = lossAndBackward(model, whole);
             params.forEach((k, p) -> expected.put(k, p.getGradient().toFloatArray()));
         }
         try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
+            model.prepareForTraining();
             Map<String, NDArray> params = model.parameters();
             params.values().forEach(p -> p.setRequiresGradient(true));
             double loss = 0;
@@ -195,7 +199,7 @@ class TrainingParityTest {
         List<float[]> grads = new ArrayList<>();
         for (boolean apart : new boolean[] {false, true}) {
             try (Transformer model = Checkpoint.load(ENGINE.resolve(name), Compute.CPU_FLOAT32)) {
-                if (apart) model.parameters(); // gives every projection its own memory
+                if (apart) model.prepareForTraining(); // gives every projection its own memory
                 Map<String, NDArray> params = LoraAdapter.attachNew(model,
                         LoraAdapter.Config.of(4, 8, 0.0, List.of("o_proj", "down_proj")), 3);
                 params.values().forEach(p -> p.setRequiresGradient(true));

@@ -1,0 +1,216 @@
+# The decoder of Llama, Qwen2 and Mistral as transformers computes it, run by libtorch as TorchScript (see
+# absorb.model.DecoderKernels for why, and absorb.runtime.TorchScript for how this file is loaded).
+#
+# Weights are passed per block as a dict keyed by transformers' names, relative to the block
+# ("self_attn.q_proj.weight", "mlp.down_proj.bias", "input_layernorm.weight"):
+#   NAME.weight     a projection's weight as checkpoints store it, [out, in]
+#   NAME.weight.T   the same weight kept transposed, [in, out] (wide projections, see absorb.model.Linear)
+#   NAME.bias       its bias, where the checkpoint has one
+#   NAME.lora_A.weight, NAME.lora_B.weight
+#                   a LoRA adapter on it (PEFT's names), [rank, in] and [out, rank]; its scaling is in the model's
+#                   dict of scalings under the module's full name (model.layers.3.self_attn.q_proj)
+#   self_attn.qkv_proj.*, mlp.gate_up_proj.*
+#                   q, k and v side by side in one weight, and gate and up in another, whose views the separate
+#                   projections are (see Transformer.fuse): one product instead of three or two
+# Arguments that may be absent are empty tensors: Java cannot pass None through DJL.
+import torch
+from torch import Tensor
+from typing import Dict, List, Optional, Tuple
+import torch.nn.functional as F
+
+
+class Decoder(torch.nn.Module):
+
+    @torch.jit.export
+    def rms_norm(self, x: Tensor, weight: Tensor, eps: float) -> Tensor:
+        # weight * x / sqrt(mean(x^2) + eps), in float32, cast back before the weight (as transformers)
+        h = x.to(torch.float32)
+        h = h * torch.rsqrt(h.pow(2).mean([-1], keepdim=True) + eps)
+        return weight * h.to(x.dtype)
+
+    @torch.jit.export
+    def product(self, x: Tensor, weight: Tensor, bias: Tensor, transposed: bool) -> Tensor:
+        # x W^T + b, with W stored [in, out] when transposed (bias empty when absent)
+        b: Optional[Tensor] = None
+        if bias.numel() > 0:
+            b = bias
+        return self.matmul(x, weight, b, transposed)
+
+    def matmul(self, x: Tensor, weight: Tensor, bias: Optional[Tensor], transposed: bool) -> Tensor:
+        # x W^T + b. One row against a large weight is a matrix-vector product, which libtorch runs on one thread
+        # whatever its thread count and which is bound by memory bandwidth: as two half products in one batched
+        # product it runs on two threads (about 1.4 times the bandwidth on the development machine). Only on the CPU
+        # and in float32: libtorch's batched bfloat16 product there is much slower than its plain one, and a GPU runs
+        # a matrix-vector product on all its cores anyway.
+        n = weight.size(0)
+        if transposed:
+            n = weight.size(1)
+        k = x.size(-1)
+        split = x.numel() == k and weight.numel() >= 131072 and not weight.is_cuda
+        if split and n % 2 == 0 and weight.dtype == torch.float32:
+            h = n // 2
+            # halves[b] = the columns b*h .. b*h+h-1 of W^T, as views of the weight whatever its strides
+            s0 = weight.stride(0)
+            s1 = weight.stride(1)
+            if transposed:
+                halves = weight.as_strided([2, k, h], [h * s1, s0, s1])
+            else:
+                halves = weight.as_strided([2, k, h], [h * s0, s1, s0])
+            y = torch.bmm(x.reshape([1, 1, k]).expand([2, 1, k]), halves)
+            y = y.transpose(0, 1).reshape(x.size()[:-1] + [n])
+            if bias is not None:
+                y = y + bias
+            return y
+        if transposed:
+            y = torch.matmul(x, weight)
+            if bias is not None:
+                y = y + bias
+            return y
+        return F.linear(x, weight, bias)
+
+    def linear(self, x: Tensor, w: Dict[str, Tensor], name: str) -> Tensor:
+        # x W^T + b for the projection `name`, without its adapter
+        weight = w.get(name + ".weight")
+        if weight is not None:
+            return self.matmul(x, weight, w.get(name + ".bias"), False)
+        return self.matmul(x, w[name + ".weight.T"], w.get(name + ".bias"), True)
+
+    def project(self, x: Tensor, w: Dict[str, Tensor], scalings: Dict[str, float], prefix: str, name: str,
+                dropout: float, training: bool) -> Tensor:
+        # x W^T + b + scaling * (dropout(x) A^T) B^T for the projection `name` (the last term where it has an adapter)
+        y = self.linear(x, w, name)
+        lora_a = w.get(name + ".lora_A.weight")
+        if lora_a is not None:
+            lora_b = w[name + ".lora_B.weight"]
+            # the adapter computes in its own dtype (float32 over a bfloat16 base when training in bf16); scaling is
+            # applied at the rank's width, and in float32 the sum is added by the second product
+            d = torch.dropout(x, dropout, training).to(lora_a.dtype)
+            a = F.linear(d, lora_a) * scalings[prefix + name]
+            if y.dtype == lora_b.dtype:
+                out = torch.addmm(y.reshape([-1, y.size(-1)]), a.reshape([-1, a.size(-1)]), lora_b.t())
+                y = out.view(y.size())
+            else:
+                y = y + F.linear(a, lora_b).to(y.dtype)
+        return y
+
+    def fused(self, w: Dict[str, Tensor], name: str, parts: List[str]) -> bool:
+        # whether the fused projection `name` exists and serves its parts: none of them has an adapter
+        if name + ".weight" not in w and name + ".weight.T" not in w:
+            return False
+        for p in parts:
+            if p + ".lora_A.weight" in w:
+                return False
+        return True
+
+    def rotary(self, x: Tensor, cos: Tensor, signed_sin: Tensor) -> Tensor:
+        # x cos + rotate_half(x) sin, with rotate_half(x) sin = [x2, x1] * [-sin, sin]
+        x1, x2 = torch.chunk(x, 2, -1)
+        return x * cos + torch.cat([x2, x1], -1) * signed_sin
+
+    def attention(self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor, causal: bool, kv_heads: int) -> Tensor:
+        # softmax(q k^T / sqrt(d) + mask) v; q [b, heads, t, d], k and v [b, kv_heads, s, d]
+        b = q.size(0)
+        heads = q.size(1)
+        t = q.size(2)
+        d = q.size(3)
+        scale = d ** -0.5
+        if t == 1:
+            # one new token: the query heads of a key/value head as rows, softmax in float32 (eager)
+            s = torch.matmul(q.reshape([b, kv_heads, -1, d]), k.transpose(2, 3)) * scale
+            if mask.numel() > 0:
+                s = s + mask
+            p = torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
+            return torch.matmul(p, v).reshape([b, heads, 1, d])
+        # key/value heads repeated for their query heads: with enable_gqa, libtorch 2.7 falls back to the unfused
+        # attention on the CPU, about three times slower than its flash kernel
+        if kv_heads != heads:
+            k = torch.repeat_interleave(k, heads // kv_heads, 1)
+            v = torch.repeat_interleave(v, heads // kv_heads, 1)
+        if mask.numel() > 0:
+            return F.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=scale)
+        return F.scaled_dot_product_attention(q, k, v, None, 0., causal, scale=scale)
+
+    def block(self, x: Tensor, cos: Tensor, signed_sin: Tensor, mask: Tensor, causal: bool, past_k: Tensor,
+              past_v: Tensor, w: Dict[str, Tensor], scalings: Dict[str, float], prefix: str, heads: int, kv_heads: int,
+              d: int, eps: float, dropout: float, training: bool, last_only: bool) -> Tuple[Tensor, Tensor, Tensor]:
+        # One decoder block: x += o_proj(attention(rope(q), rope(k), v)) of the normed x, then
+        # x += down_proj(silu(gate_proj(n)) * up_proj(n)) with n the normed x. Returns x and the keys and values
+        # with the past ones in front. With last_only, keys and values come from every position and the rest only
+        # from the last one: the block returns that position's residual, all a next-token prediction needs from the
+        # last block.
+        b = x.size(0)
+        t = x.size(1)
+        h = self.rms_norm(x, w["input_layernorm.weight"], eps)
+        qkv = self.fused(w, "self_attn.qkv_proj", ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"])
+        qkv = qkv and not (last_only and t > 1)
+        q = h
+        if qkv:
+            y = self.linear(h, w, "self_attn.qkv_proj")
+            q = y.narrow(-1, 0, heads * d)
+            k = y.narrow(-1, heads * d, kv_heads * d)
+            v = y.narrow(-1, heads * d + kv_heads * d, kv_heads * d)
+        else:
+            k = self.project(h, w, scalings, prefix, "self_attn.k_proj", dropout, training)
+            v = self.project(h, w, scalings, prefix, "self_attn.v_proj", dropout, training)
+        k = self.rotary(k.reshape([b, t, kv_heads, d]).transpose(1, 2), cos, signed_sin)
+        v = v.reshape([b, t, kv_heads, d]).transpose(1, 2)
+        if past_k.numel() > 0:
+            k = torch.cat([past_k, k], 2)
+            v = torch.cat([past_v, v], 2)
+        tq = t
+        if last_only and t > 1:
+            tq = 1
+            x = x.narrow(1, t - 1, 1)
+            h = h.narrow(1, t - 1, 1)
+            cos = cos.narrow(2, t - 1, 1)
+            signed_sin = signed_sin.narrow(2, t - 1, 1)
+            if mask.numel() > 0:
+                mask = mask.narrow(2, t - 1, 1)
+        if not qkv:
+            q = self.project(h, w, scalings, prefix, "self_attn.q_proj", dropout, training)
+        q = self.rotary(q.reshape([b, tq, heads, d]).transpose(1, 2), cos, signed_sin)
+        a = self.attention(q, k, v, mask, causal, kv_heads)
+        a = a.transpose(1, 2).reshape([b, tq, heads * d])
+        x = x + self.project(a, w, scalings, prefix, "self_attn.o_proj", dropout, training)
+        h = self.rms_norm(x, w["post_attention_layernorm.weight"], eps)
+        if self.fused(w, "mlp.gate_up_proj", ["mlp.gate_proj", "mlp.up_proj"]):
+            y = self.linear(h, w, "mlp.gate_up_proj")
+            n = y.size(-1) // 2
+            m = F.silu(y.narrow(-1, 0, n)) * y.narrow(-1, n, n)
+        else:
+            g = self.project(h, w, scalings, prefix, "mlp.gate_proj", dropout, training)
+            u = self.project(h, w, scalings, prefix, "mlp.up_proj", dropout, training)
+            m = F.silu(g) * u
+        x = x + self.project(m, w, scalings, prefix, "mlp.down_proj", dropout, training)
+        return (x, k, v)
+
+    @torch.jit.export
+    def layers(self, x: Tensor, cos: Tensor, signed_sin: Tensor, masks: List[Tensor], causal: List[bool],
+               past_k: List[Tensor], past_v: List[Tensor], first: int, end: int, last_only: bool,
+               weights: List[Dict[str, Tensor]], scalings: Dict[str, float], heads: int, kv_heads: int,
+               head_dim: int, eps: float, dropout: float, training: bool) -> Tensor:
+        # Blocks first .. end - 1 in one call (see block), each with its mask (empty: none) and weights; scalings
+        # holds every adapter's scaling by module name. Block i's keys and values are read from past_k[i] and past_v[i] (empty: none yet) and replaced
+        # by the extended ones. With last_only, block end - 1 computes only the last position.
+        for i in range(first, end):
+            y, k, v = self.block(x, cos, signed_sin, masks[i], causal[i], past_k[i], past_v[i], weights[i],
+                                 scalings, "model.layers." + str(i) + ".", heads, kv_heads, head_dim, eps, dropout, training,
+                                 last_only and i == end - 1)
+            past_k[i] = k
+            past_v[i] = v
+            x = y
+        return x
+
+    @torch.jit.export
+    def last_logits(self, x: Tensor, norm: Tensor, eps: float, head: Tensor, transposed: bool) -> Tuple[Tensor, Tensor]:
+        # the final norm of the last position of x [b, t, hidden], and its logits in float32
+        h = self.rms_norm(x.narrow(1, x.size(1) - 1, 1), norm, eps)
+        logits = self.matmul(h, head, None, transposed).to(torch.float32)
+        return (h, logits)
+
+    @torch.jit.export
+    def embedding(self, ids: Tensor, table: Tensor, transposed: bool) -> Tensor:
+        # the embeddings of ids ([vocab, hidden] table, or [hidden, vocab] when transposed)
+        if transposed:
+            return torch.embedding(table.t(), ids)
+        return torch.embedding(table, ids)
