@@ -5,6 +5,8 @@ import absorb.io.AtomicFile;
 import absorb.io.JsonFiles;
 import absorb.train.TrainConfig;
 import absorb.train.Trainer;
+import absorb.model.LoraAdapter;
+import absorb.model.Compute;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -148,15 +150,21 @@ final class FinetuneCommand implements Callable<Integer> {
                 || loraTargets != null;
         int rank = loraRank != null ? loraRank : 16;
         if (betas.length != 2) throw new absorb.AbsorbException("--betas takes two numbers, such as 0.9,0.999.");
-        TrainConfig config = new TrainConfig(model, data, out, useLora, rank, loraAlpha != null ? loraAlpha : 2.0 * rank,
-                loraDropout != null ? loraDropout : 0.05,
-                loraTargets != null ? loraTargets.stream().map(String::strip).toList() : absorb.model.LoraAdapter.TARGETS,
-                epochs, maxSteps, lr != null ? lr : (useLora ? 2e-4 : 5e-5), schedule, warmup, weightDecay, betas[0],
-                betas[1], eps, maxGradNorm, batchSize, gradAccum, maxLength, rejectLong, packing, seed, checkpointEvery,
-                keepCheckpoints, logEvery, resume, deterministic, dtype, adapter);
+        TrainConfig.Lora loraSettings = !useLora ? TrainConfig.Lora.OFF : TrainConfig.Lora.of(rank)
+                .withAlpha(loraAlpha != null ? loraAlpha : 2.0 * rank)
+                .withDropout(loraDropout != null ? loraDropout : 0.05)
+                .withTargets(loraTargets != null ? loraTargets.stream().map(String::strip).toList() : LoraAdapter.TARGETS)
+                .withAdapter(adapter);
+        TrainConfig config = new TrainConfig(
+                new TrainConfig.Data(model, data, out, Compute.parseDtype(dtype), maxLength, rejectLong, packing),
+                loraSettings,
+                new TrainConfig.Optimizer(lr != null ? lr : (useLora ? 2e-4 : 5e-5), TrainConfig.Schedule.parse(schedule),
+                        warmup, weightDecay, betas[0], betas[1], eps, maxGradNorm),
+                new TrainConfig.Run(epochs, maxSteps, batchSize, gradAccum, seed, checkpointEvery, keepCheckpoints,
+                        logEvery, resume, deterministic));
         threads.apply();
         if (!resume && !Trainer.hasCheckpoints(out)) saveOptions();
-        Trainer.Result r = Trainer.run(config, new Progress(logEvery));
+        Trainer.Result r = new Trainer(config, new Progress(logEvery)).run();
         if (!r.interrupted()) {
             System.err.printf(Locale.ROOT, "done: %d steps, final loss %.4f; %s written to %s%n", r.steps(), r.finalLoss(),
                     useLora ? "adapter" : "model", out);

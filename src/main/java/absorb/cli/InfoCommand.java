@@ -6,6 +6,7 @@ import absorb.model.ModelConfig;
 import absorb.model.Tokenizer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,6 +26,15 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        List<String> problems = new java.util.ArrayList<>(Checkpoint.problems(model));
+        if (adapter != null) {
+            try {
+                absorb.model.LoraAdapter.readConfig(adapter);
+            } catch (absorb.AbsorbException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) throw new absorb.AbsorbException(String.join("\n", problems));
         ModelConfig c = Checkpoint.config(model);
         long params = c.parameterCount();
         long fileBytes = Checkpoint.weightBytes(model);

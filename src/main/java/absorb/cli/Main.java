@@ -50,7 +50,8 @@ public final class Main implements Runnable {
             Throwable user = userError(e);
             boolean verbose = verbose(parsed);
             if (user != null) {
-                out.println("absorb: " + user.getMessage());
+                // one sentence per line: a command that found several problems reports each
+                user.getMessage().lines().forEach(line -> out.println("absorb: " + line));
                 if (verbose) e.printStackTrace(out);
                 out.flush();
                 return 2;

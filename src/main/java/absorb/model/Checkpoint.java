@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -48,7 +49,11 @@ public final class Checkpoint {
 
     /** Loads the model in {@code dir} onto {@code compute}'s device and dtype. */
     public static Transformer load(Path dir, Compute compute) {
-        ModelConfig config = config(dir);
+        return load(dir, config(dir), compute);
+    }
+
+    /** Loads the model in {@code dir}, whose config.json has been read as {@code config}. */
+    public static Transformer load(Path dir, ModelConfig config, Compute compute) {
         Map<String, Path> location = tensorLocations(dir);
         Map<String, Shape> expected = CheckpointTensors.expected(config);
         Map<Path, Safetensors> files = new LinkedHashMap<>();
@@ -56,27 +61,11 @@ public final class Checkpoint {
         try {
             for (Path p : new LinkedHashSet<>(location.values())) files.put(p, Safetensors.open(p));
             // Check everything before reading anything: a bad checkpoint fails fast and whole.
-            for (Map.Entry<String, Shape> e : expected.entrySet()) {
-                Path file = location.get(e.getKey());
-                if (file == null) {
-                    throw new AbsorbException("Checkpoint " + dir + " lacks tensor " + e.getKey() + ", which "
-                            + config.architecture() + " with this config.json needs.");
-                }
-                Safetensors st = files.get(file);
-                Safetensors.Entry entry = st.entries().get(e.getKey());
-                if (entry == null) {
-                    throw new AbsorbException(INDEX + " in " + dir + " places " + e.getKey() + " in " + file.getFileName()
-                            + ", which does not hold it.");
-                }
-                Safetensors.dataType(file, entry);
-                if (!Arrays.equals(entry.shape(), e.getValue().getShape())) {
-                    throw new AbsorbException("Tensor " + e.getKey() + " in " + file + " has shape "
-                            + Arrays.toString(entry.shape()) + " but config.json implies " + e.getValue() + ".");
-                }
-            }
+            List<String> problems = tensorProblems(dir, config, location, files);
+            if (!problems.isEmpty()) throw new AbsorbException(problems.get(0));
             // Wide projections are read straight into the transposed layout the model keeps them in.
             java.util.Set<String> transposed = CheckpointTensors.readTransposed(config);
-            // Read as the model asks for each tensor, so that its blocks are laid out (see Transformer.fuse) one by one.
+            // Read as the model asks for each tensor, so that its blocks are laid out (see Block.fuse) one by one.
             return Transformer.of(config, compute, manager, name -> {
                 if (!expected.containsKey(name)) return null;
                 Safetensors st = files.get(location.get(name));
@@ -89,6 +78,86 @@ public final class Checkpoint {
         } finally {
             files.values().forEach(Safetensors::close);
         }
+    }
+
+    /** Every expected tensor that is missing, misplaced by the index, of an unreadable dtype or of the wrong shape. */
+    private static List<String> tensorProblems(Path dir, ModelConfig config, Map<String, Path> location,
+            Map<Path, Safetensors> files) {
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, Shape> e : CheckpointTensors.expected(config).entrySet()) {
+            Path file = location.get(e.getKey());
+            if (file == null) {
+                problems.add("Checkpoint " + dir + " lacks tensor " + e.getKey() + ", which " + config.architecture()
+                        + " with this config.json needs.");
+                continue;
+            }
+            Safetensors st = files.get(file);
+            if (st == null) continue; // the file itself is unreadable, reported on its own
+            Safetensors.Entry entry = st.entries().get(e.getKey());
+            if (entry == null) {
+                problems.add(INDEX + " in " + dir + " places " + e.getKey() + " in " + file.getFileName()
+                        + ", which does not hold it.");
+                continue;
+            }
+            try {
+                Safetensors.dataType(file, entry);
+            } catch (AbsorbException bad) {
+                problems.add(bad.getMessage());
+                continue;
+            }
+            if (!Arrays.equals(entry.shape(), e.getValue().getShape())) {
+                problems.add("Tensor " + e.getKey() + " in " + file + " has shape " + Arrays.toString(entry.shape())
+                        + " but config.json implies " + e.getValue() + ".");
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * Everything loading {@code dir} would check, without loading it: config.json, the weight files' headers, every
+     * tensor the config implies, the tokenizer and generation_config.json. One sentence per problem; empty when the
+     * folder loads. A problem that stops the checks (no config.json) is the only one reported.
+     */
+    public static List<String> problems(Path dir) {
+        List<String> problems = new ArrayList<>();
+        ModelConfig config;
+        try {
+            config = config(dir);
+        } catch (AbsorbException e) {
+            return List.of(e.getMessage());
+        }
+        Map<String, Path> location = null;
+        try {
+            location = tensorLocations(dir);
+        } catch (AbsorbException e) {
+            problems.add(e.getMessage());
+        }
+        if (location != null) {
+            Map<Path, Safetensors> files = new LinkedHashMap<>();
+            try {
+                for (Path p : new LinkedHashSet<>(location.values())) {
+                    try {
+                        files.put(p, Safetensors.open(p));
+                    } catch (AbsorbException e) {
+                        problems.add(e.getMessage());
+                    }
+                }
+                problems.addAll(tensorProblems(dir, config, location, files));
+            } finally {
+                files.values().forEach(Safetensors::close);
+            }
+        }
+        try (Tokenizer tok = Tokenizer.load(dir)) {
+            tok.size();
+        } catch (AbsorbException e) {
+            problems.add(e.getMessage());
+        }
+        try {
+            GenerationConfig.read(dir, config);
+        } catch (AbsorbException e) {
+            problems.add(e.getMessage());
+        }
+        return problems;
     }
 
     /** Which file holds each tensor: the index's weight_map for sharded folders, else model.safetensors. */

@@ -16,7 +16,7 @@ public record LanguageModel(Path dir, Transformer transformer, Tokenizer tokeniz
         if (adapter != null) LoraAdapter.readConfig(adapter);
         Tokenizer tokenizer = Tokenizer.load(dir);
         try {
-            Transformer transformer = Checkpoint.load(dir, compute);
+            Transformer transformer = Checkpoint.load(dir, config, compute);
             if (adapter != null) {
                 try {
                     LoraAdapter.load(adapter, transformer);

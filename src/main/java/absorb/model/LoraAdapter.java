@@ -310,6 +310,19 @@ public final class LoraAdapter {
         }
     }
 
+    /** Removes every attached adapter (the base weights are untouched) and frees its tensors. */
+    public static void detach(Transformer model) {
+        for (int i = 0; i < model.layers(); i++) {
+            for (Linear lin : model.block(i).projections()) {
+                if (!lin.hasAdapter()) continue;
+                lin.loraA().close();
+                lin.loraB().close();
+                lin.setAdapter(null, null, 0);
+            }
+            model.block(i).invalidate();
+        }
+    }
+
     /** Module names that carry adapters, for messages. */
     static List<String> adapted(Transformer model) {
         List<String> out = new ArrayList<>();

@@ -175,9 +175,13 @@ public final class ToyPretrain {
             if (from != null) copyModel(from, init);
             else writeInitialModel(size, world, seed, init);
         }
-        TrainConfig config = new TrainConfig(init, null, out, false, 16, 32, 0, absorb.model.LoraAdapter.TARGETS, 1,
-                phase.steps(), phase.lr(), "cosine", phase.warmup(), 0.01, 0.9, 0.95, 1e-8, 1.0, phase.batch(), 1,
-                phase.length() + 1, false, false, seed, 500, 2, 50, resume, false, "float32", null);
+        TrainConfig config = TrainConfig.defaults(init, null, out)
+                .withData(TrainConfig.defaults(init, null, out).data().withMaxLength(phase.length() + 1))
+                .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(phase.lr())
+                        .withSchedule(TrainConfig.Schedule.COSINE, phase.warmup()).withWeightDecay(0.01)
+                        .withBetas(0.9, 0.95))
+                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(1).withMaxSteps(phase.steps()).withBatch(phase.batch(), 1)
+                        .withSeed(seed).withCheckpoints(500, 2).withLogEvery(50).withResume(resume));
         Path evalLog = out.resolve("eval.jsonl");
         if (!resume) {
             try {
@@ -190,8 +194,8 @@ public final class ToyPretrain {
         try (Tokenizer tok = Tokenizer.load(init)) {
             long[] wordIds = new long[world.words().size()];
             for (int i = 0; i < wordIds.length; i++) wordIds[i] = WordTokenizer.SPECIAL.size() + i;
-            r = Trainer.run(config, stream(phase, world, seed, tok), log, evalEvery,
-                    (step, model) -> evaluate(step, model, tok, init, evalLog, log));
+            r = new Trainer(config, log).onStream(stream(phase, world, seed, tok))
+                    .evaluateEvery(evalEvery, (step, model) -> evaluate(step, model, tok, init, evalLog, log)).run();
         }
         if (!r.interrupted()) {
             deleteTree(out.resolve("checkpoints"));
@@ -302,7 +306,8 @@ public final class ToyPretrain {
     }
 
     /** In-context accuracy and spectral score on a fresh 4x4 grid, appended to eval.jsonl. */
-    private static void evaluate(int step, Transformer model, Tokenizer tok, Path init, Path log, Trainer.Listener listener) {
+    private static Map<String, Double> evaluate(int step, Transformer model, Tokenizer tok, Path init, Path log,
+            Trainer.Listener listener) {
         TraceConfig c = TraceConfig.defaults(init, "grid:4x4").withWords(ToyWorld.vocabulary(), true)
                 .withContext(200, 100).withSeed(1_000_000L + step);
         LanguageModel lm = new LanguageModel(init, model, tok, GenerationConfig.read(init, model.config()));
@@ -331,6 +336,7 @@ public final class ToyPretrain {
         }
         listener.onMessage(String.format(Locale.ROOT, "eval at step %d: fresh 4x4 grid accuracy %.3f (position %d), spectral"
                 + " R^2 %.2f (%s)", step, acc[acc.length - 1], r.positions()[acc.length - 1], best, bestHook));
+        return Map.of("accuracy_final", acc[acc.length - 1], "spectral_r2", best);
     }
 
     private static void deleteTree(Path dir) {

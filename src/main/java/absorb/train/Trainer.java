@@ -41,9 +41,16 @@ import java.util.stream.Stream;
 public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One logged optimizer step. */
+    /**
+     * One logged optimizer step; {@code evaluation} holds what an {@link Evaluation} measured after it (empty on the
+     * steps it did not run).
+     */
     public record StepMetrics(int step, int totalSteps, double epoch, double loss, double lr, double gradNorm,
-            double tokensPerSecond, double elapsedSeconds, double etaSeconds) {}
+            double tokensPerSecond, double elapsedSeconds, double etaSeconds, Map<String, Double> evaluation) {
+        public StepMetrics {
+            evaluation = Map.copyOf(evaluation);
+        }
+    }
 
     /** Receives progress. */
     public interface Listener {
@@ -52,74 +59,111 @@ public final class Trainer {
         default void onMessage(String message) {}
     }
 
+    /**
+     * Measures the model during training (gradients and training mode off); the numbers it returns, by name, join
+     * that step's metrics (metrics.jsonl, as eval.NAME) and the listener's {@link StepMetrics}.
+     */
+    @FunctionalInterface
+    public interface Evaluation {
+        Map<String, Double> evaluate(int step, Transformer model);
+    }
+
     /** What a run produced. */
     public record Result(Path out, int steps, double finalLoss, List<StepMetrics> history, boolean interrupted) {}
 
     private final TrainConfig c;
     private final Listener listener;
+    private TrainingStream stream;
+    private int evalEvery;
+    private Evaluation evaluation;
     private volatile boolean stopRequested;
 
-    private Trainer(TrainConfig config, Listener listener) {
+    /** A run of {@code config}, reporting to {@code listener}; on the config's data file unless {@link #onStream}. */
+    public Trainer(TrainConfig config, Listener listener) {
         this.c = config;
         this.listener = listener;
     }
 
-    public static Result run(TrainConfig config, Listener listener) {
-        return new Trainer(config, listener).run(null, 0, null);
+    /** Trains on {@code s} instead of the config's data file. */
+    public Trainer onStream(TrainingStream s) {
+        this.stream = s;
+        return this;
     }
 
-    /**
-     * Trains on {@code stream} instead of the config's data file; every {@code evalEvery} steps (0: never)
-     * {@code evaluation} receives the step and the model (gradients off, training mode off).
-     */
-    public static Result run(TrainConfig config, TrainingStream stream, Listener listener, int evalEvery,
-            java.util.function.BiConsumer<Integer, Transformer> evaluation) {
-        return new Trainer(config, listener).run(stream, evalEvery, evaluation);
+    /** Runs {@code e} every {@code steps} optimizer steps and after the last one (0: never). */
+    public Trainer evaluateEvery(int steps, Evaluation e) {
+        if (steps < 0) throw new AbsorbException("The evaluation interval must be at least 0, not " + steps + ".");
+        this.evalEvery = steps;
+        this.evaluation = e;
+        return this;
     }
 
-    /** Asks a running loop to stop after the current step, with a checkpoint. */
+    /** Asks a running loop to stop after the current step, with a checkpoint; {@link #run} then returns. */
     public void requestStop() {
         stopRequested = true;
     }
 
-    private Result run(TrainingStream given, int evalEvery, java.util.function.BiConsumer<Integer, Transformer> evaluation) {
+    /** Loads the config's model, trains it, writes the outputs, and closes the model. */
+    public Result run() {
         prepareOutput();
-        if (c.deterministic()) Compute.setThreads(1);
-        TrainingStream stream = given != null ? given : fileStream();
-        int totalSteps = stream.totalSteps();
-        listener.onMessage(stream.describe());
-        String dataHash = stream.fingerprint();
+        if (c.run().deterministic()) Compute.setThreads(1);
+        TrainingStream data = stream != null ? stream : fileStream();
+        try (Transformer model = Checkpoint.load(c.data().model(), Compute.CPU_FLOAT32.withDtype(c.data().dtype()))) {
+            return train(model, data);
+        }
+    }
 
-        try (Transformer model = Checkpoint.load(c.model(), Compute.CPU_FLOAT32.withDtype(Compute.parseDtype(c.dtype())))) {
-            LoraAdapter.Config loraConfig = null;
-            Map<String, NDArray> params;
-            if (c.lora() && c.adapter() != null) {
-                // continue training an adapter: its own configuration, its weights in float32
-                loraConfig = LoraAdapter.load(c.adapter(), model, DataType.FLOAT32);
-                params = LoraAdapter.attached(model);
-            } else if (c.lora()) {
-                loraConfig = new LoraAdapter.Config(c.loraRank(), c.loraAlpha(), c.loraDropout(), c.loraTargets(), false,
-                        Map.of(), Map.of(), c.model().toAbsolutePath().normalize().toString());
-                params = LoraAdapter.attachNew(model, loraConfig, c.seed());
-            } else {
-                model.prepareForTraining();
-                params = model.parameters();
-            }
-            if (c.lora()) model.setTraining(true, c.loraDropout());
-            params.values().forEach(p -> p.setRequiresGradient(true));
-            LrSchedule schedule = new LrSchedule(c.schedule(), c.warmup(), totalSteps);
-            try (AdamW opt = new AdamW(params, c.weightDecay(), AdamW::decaysByDefault, c.beta1(), c.beta2(), c.eps(),
-                    model.manager())) {
-                int start = 0;
-                List<StepMetrics> history = new ArrayList<>();
-                if (c.resume()) start = resume(params, opt, dataHash, history);
-                else clearCheckpoints();
-                Result r = loop(model, params, opt, schedule, stream, start, totalSteps, dataHash, history, evalEvery,
-                        evaluation);
-                model.setTraining(false, 0);
-                if (!r.interrupted()) finish(model, loraConfig, history);
-                return r;
-            }
+    /**
+     * Trains {@code model}, already loaded from the config's model folder in the config's dtype (the caller keeps
+     * it open): full fine-tuning updates its weights in place; a LoRA run leaves the trained adapter attached (see
+     * {@link LoraAdapter#detach}), so that the caller can evaluate it at once.
+     */
+    public Result run(Transformer model) {
+        if (Compute.dtypeOf(model.finalNorm()) != c.data().dtype()) {
+            throw new AbsorbException("The model given to the trainer computes in "
+                    + Compute.dtypeName(Compute.dtypeOf(model.finalNorm())) + " but the run asks for "
+                    + Compute.dtypeName(c.data().dtype()) + ".");
+        }
+        prepareOutput();
+        if (c.run().deterministic()) Compute.setThreads(1);
+        return train(model, stream != null ? stream : fileStream());
+    }
+
+    private Result train(Transformer model, TrainingStream data) {
+        int totalSteps = data.totalSteps();
+        listener.onMessage(data.describe());
+        String dataHash = data.fingerprint();
+        TrainConfig.Lora lora = c.lora();
+        LoraAdapter.Config loraConfig = null;
+        Map<String, NDArray> params;
+        if (lora.enabled() && lora.adapter() != null) {
+            // continue training an adapter: its own configuration, its weights in float32
+            loraConfig = LoraAdapter.load(lora.adapter(), model, DataType.FLOAT32);
+            params = LoraAdapter.attached(model);
+        } else if (lora.enabled()) {
+            loraConfig = lora.toAdapterConfig(c.data().model());
+            params = LoraAdapter.attachNew(model, loraConfig, c.run().seed());
+        } else {
+            model.prepareForTraining();
+            params = model.parameters();
+        }
+        if (lora.enabled()) model.setTraining(true, lora.dropout());
+        params.values().forEach(p -> p.setRequiresGradient(true));
+        LrSchedule schedule = new LrSchedule(c.optimizer().schedule(), c.optimizer().warmup(), totalSteps);
+        TrainConfig.Optimizer o = c.optimizer();
+        try (AdamW opt = new AdamW(params, o.weightDecay(), AdamW::decaysByDefault, o.beta1(), o.beta2(), o.eps(),
+                model.manager())) {
+            int start = 0;
+            List<StepMetrics> history = new ArrayList<>();
+            if (c.run().resume()) start = resume(params, opt, dataHash, history);
+            else clearCheckpoints();
+            Result r = loop(model, params, opt, schedule, data, start, totalSteps, dataHash, history);
+            model.setTraining(false, 0);
+            if (!r.interrupted()) finish(model, loraConfig, history);
+            return r;
+        } finally {
+            model.setTraining(false, 0);
+            if (!lora.enabled()) params.values().forEach(p -> p.setRequiresGradient(false));
         }
     }
 
@@ -127,19 +171,19 @@ public final class Trainer {
     private TrainingStream fileStream() {
         TrainingData.Loaded data;
         long padId;
-        try (Tokenizer tok = Tokenizer.load(c.model())) {
-            data = TrainingData.load(c.data(), tok, c.maxLength(), c.rejectLong());
+        try (Tokenizer tok = Tokenizer.load(c.data().model())) {
+            data = TrainingData.load(c.data().file(), tok, c.data().maxLength(), c.data().rejectLong());
             padId = tok.padId() != null ? tok.padId() : tok.eosId() != null ? tok.eosId() : 0;
         }
         if (data.truncated() > 0) {
             listener.onMessage(data.truncated() + " of " + data.examples().size() + " examples were longer than --max-length "
-                    + c.maxLength() + " and were cut.");
+                    + c.data().maxLength() + " and were cut.");
         }
         Plan plan = new Plan(data.examples(), padId);
-        String hash = sha256(c.data());
+        String hash = sha256(c.data().file());
         String line = String.format("%d examples, %,d tokens (%,d trained on); %d optimizer steps of %d x %d%s.",
-                data.examples().size(), data.tokens(), data.targetTokens(), plan.totalSteps(), c.batchSize(),
-                c.gradAccum(), c.packing() ? " packed rows" : " sequences");
+                data.examples().size(), data.tokens(), data.targetTokens(), plan.totalSteps(), c.run().batchSize(),
+                c.run().gradAccum(), c.data().packing() ? " packed rows" : " sequences");
         return new TrainingStream() {
             public int totalSteps() {
                 return plan.totalSteps();
@@ -164,17 +208,16 @@ public final class Trainer {
     }
 
     private Result loop(Transformer model, Map<String, NDArray> params, AdamW opt, LrSchedule schedule,
-            TrainingStream plan, int start, int totalSteps, String dataHash, List<StepMetrics> history, int evalEvery,
-            java.util.function.BiConsumer<Integer, Transformer> evaluation) {
+            TrainingStream plan, int start, int totalSteps, String dataHash, List<StepMetrics> history) {
         sun.misc.SignalHandler previous = installInterrupt();
         try (CausalLmLoss objective = new CausalLmLoss(model)) {
             long t0 = System.nanoTime();
-            long tokens = 0;
+            long tokens = 0, evaluating = 0;
             // a run resumed at its end trains no step: its final loss is the last one logged
             double loss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).loss();
             int step = start;
             for (; step < totalSteps; step++) {
-                Engine.getEngine("PyTorch").setRandomSeed((int) (c.seed() * 1_000_003L + step));
+                Engine.getEngine("PyTorch").setRandomSeed((int) (c.run().seed() * 1_000_003L + step));
                 List<Batch> micro = plan.step(step);
                 int targets = micro.stream().mapToInt(Batch::targets).sum();
                 double stepLoss = 0;
@@ -186,26 +229,29 @@ public final class Trainer {
                     throw new AbsorbException("The loss became " + stepLoss + " at step " + (step + 1) + "; training stopped"
                             + " before applying that update. " + lastCheckpointNote() + " Lower --lr or check the data.");
                 }
-                double lr = c.lr() * schedule.multiplier(step);
-                double norm = opt.step(step + 1, lr, c.maxGradNorm());
+                double lr = c.optimizer().lr() * schedule.multiplier(step);
+                double norm = opt.step(step + 1, lr, c.optimizer().maxGradNorm());
                 loss = stepLoss;
                 int done = step + 1;
-                double elapsed = (System.nanoTime() - t0) / 1e9;
+                double elapsed = (System.nanoTime() - t0 - evaluating) / 1e9; // evaluations are not training time
+                Map<String, Double> measured = Map.of();
+                if (evaluation != null && evalEvery > 0 && (done % evalEvery == 0 || done == totalSteps)) {
+                    long e0 = System.nanoTime();
+                    model.setTraining(false, 0);
+                    objective.releaseBuffer();
+                    measured = evaluation.evaluate(done, model);
+                    if (c.lora().enabled()) model.setTraining(true, c.lora().dropout());
+                    evaluating += System.nanoTime() - e0;
+                }
                 StepMetrics m = new StepMetrics(done, totalSteps, plan.epochOf(done), stepLoss, lr, norm,
-                        tokens / Math.max(elapsed, 1e-9), elapsed, elapsed / (done - start) * (totalSteps - done));
-                if (done % c.logEvery() == 0 || done == totalSteps || done == start + 1) {
+                        tokens / Math.max(elapsed, 1e-9), elapsed, elapsed / (done - start) * (totalSteps - done), measured);
+                if (done % c.run().logEvery() == 0 || done == totalSteps || done == start + 1 || !measured.isEmpty()) {
                     history.add(m);
                     appendMetrics(m);
                 }
                 listener.onStep(m);
-                if (evaluation != null && evalEvery > 0 && (done % evalEvery == 0 || done == totalSteps)) {
-                    model.setTraining(false, 0);
-                    objective.releaseBuffer();
-                    evaluation.accept(done, model);
-                    if (c.lora()) model.setTraining(true, c.loraDropout());
-                }
                 boolean last = done == totalSteps;
-                if (stopRequested || (c.checkpointEvery() > 0 && done % c.checkpointEvery() == 0) || last) {
+                if (stopRequested || (c.run().checkpointEvery() > 0 && done % c.run().checkpointEvery() == 0) || last) {
                     saveCheckpoint(done, params, opt, dataHash);
                 }
                 if (stopRequested && !last) {
@@ -253,13 +299,13 @@ public final class Trainer {
         List<Batch> epoch(int e) {
             if (e == cachedEpoch) return cached;
             List<TrainingData.Example> order = new ArrayList<>(examples);
-            Collections.shuffle(order, new Random(c.seed() + e));
+            Collections.shuffle(order, new Random(c.run().seed() + e));
             List<Batch> batches = new ArrayList<>();
-            if (c.packing()) {
-                batches.addAll(Batch.packed(order, c.maxLength(), c.batchSize(), padId));
+            if (c.data().packing()) {
+                batches.addAll(Batch.packed(order, c.data().maxLength(), c.run().batchSize(), padId));
             } else {
-                for (int i = 0; i < order.size(); i += c.batchSize()) {
-                    batches.add(Batch.padded(order.subList(i, Math.min(order.size(), i + c.batchSize())), padId));
+                for (int i = 0; i < order.size(); i += c.run().batchSize()) {
+                    batches.add(Batch.padded(order.subList(i, Math.min(order.size(), i + c.run().batchSize())), padId));
                 }
             }
             cachedEpoch = e;
@@ -268,22 +314,22 @@ public final class Trainer {
         }
 
         int totalMicroBatches() {
-            return c.maxSteps() > 0 ? c.maxSteps() * c.gradAccum() : c.epochs() * perEpoch;
+            return c.run().maxSteps() > 0 ? c.run().maxSteps() * c.run().gradAccum() : c.run().epochs() * perEpoch;
         }
 
         int totalSteps() {
-            return c.maxSteps() > 0 ? c.maxSteps() : (totalMicroBatches() + c.gradAccum() - 1) / c.gradAccum();
+            return c.run().maxSteps() > 0 ? c.run().maxSteps() : (totalMicroBatches() + c.run().gradAccum() - 1) / c.run().gradAccum();
         }
 
         List<Batch> step(int s) {
             List<Batch> out = new ArrayList<>();
-            int end = Math.min((s + 1) * c.gradAccum(), totalMicroBatches());
-            for (int k = s * c.gradAccum(); k < end; k++) out.add(epoch(k / perEpoch).get(k % perEpoch));
+            int end = Math.min((s + 1) * c.run().gradAccum(), totalMicroBatches());
+            for (int k = s * c.run().gradAccum(); k < end; k++) out.add(epoch(k / perEpoch).get(k % perEpoch));
             return out;
         }
 
         double epochOf(int stepsDone) {
-            return Math.min(totalMicroBatches(), (double) stepsDone * c.gradAccum()) / perEpoch;
+            return Math.min(totalMicroBatches(), (double) stepsDone * c.run().gradAccum()) / perEpoch;
         }
     }
 
@@ -298,7 +344,7 @@ public final class Trainer {
             throw new AbsorbException("Output folder " + c.out() + " is not writable (" + e.getClass().getSimpleName()
                     + ": " + e.getMessage() + ").");
         }
-        if (!c.resume() && hasCheckpoints(c.out())) {
+        if (!c.run().resume() && hasCheckpoints(c.out())) {
             throw new AbsorbException("Output folder " + c.out() + " already has checkpoints; pass --resume to continue that"
                     + " run, or choose another --out.");
         }
@@ -368,7 +414,7 @@ public final class Trainer {
                 Files.move(tmp, dir);
             }
             List<Path> all = listCheckpoints();
-            for (int i = 0; i < all.size() - c.keepCheckpoints(); i++) deleteTree(all.get(i));
+            for (int i = 0; i < all.size() - c.run().keepCheckpoints(); i++) deleteTree(all.get(i));
         } catch (IOException e) {
             throw new AbsorbException("Cannot write checkpoint " + dir + ": " + e.getMessage() + ".");
         }
@@ -396,7 +442,7 @@ public final class Trainer {
                     + "); resume with the same options, or start afresh in another --out.");
         }
         if (!dataHash.equals(state.path("data_sha256").asText())) {
-            throw new AbsorbException("The training data " + (c.data() != null ? c.data() + " " : "") + "changed since checkpoint "
+            throw new AbsorbException("The training data " + (c.data().file() != null ? c.data().file() + " " : "") + "changed since checkpoint "
                     + dir + " was written.");
         }
         try (NDManager scratch = NDManager.newBaseManager("PyTorch");
@@ -441,6 +487,7 @@ public final class Trainer {
         o.put("grad_norm", m.gradNorm());
         o.put("tokens_per_s", m.tokensPerSecond());
         o.put("elapsed_s", m.elapsedSeconds());
+        m.evaluation().forEach((k, v) -> o.put("eval." + k, v));
         try {
             Files.writeString(c.out().resolve("metrics.jsonl"), o + "\n", StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
@@ -462,7 +509,7 @@ public final class Trainer {
                 kept.append(line).append('\n');
                 history.add(new StepMetrics(m.path("step").asInt(), 0, m.path("epoch").asDouble(),
                         m.path("loss").asDouble(), m.path("lr").asDouble(), m.path("grad_norm").asDouble(),
-                        m.path("tokens_per_s").asDouble(), m.path("elapsed_s").asDouble(), 0));
+                        m.path("tokens_per_s").asDouble(), m.path("elapsed_s").asDouble(), 0, evaluation(m)));
             }
             AtomicFile.writeString(file, kept.toString());
         } catch (IOException e) {
@@ -470,17 +517,26 @@ public final class Trainer {
         }
     }
 
+    /** The eval.NAME entries of a metrics line. */
+    private static Map<String, Double> evaluation(JsonNode line) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        line.properties().forEach(e -> {
+            if (e.getKey().startsWith("eval.") && e.getValue().isNumber()) out.put(e.getKey().substring(5), e.getValue().asDouble());
+        });
+        return out;
+    }
+
     /** The trained model (HF folder) or adapter (PEFT folder), the config, and the loss curve. */
     private void finish(Transformer model, LoraAdapter.Config lora, List<StepMetrics> history) {
         if (lora != null) {
             LoraAdapter.save(model, lora, c.out());
-            Checkpoint.copyTokenizerFiles(c.model(), c.out());
+            Checkpoint.copyTokenizerFiles(c.data().model(), c.out());
         } else {
-            Checkpoint.save(model, c.out(), c.model());
+            Checkpoint.save(model, c.out(), c.data().model());
         }
         ObjectNode cfg = c.fingerprint(JSON.createObjectNode());
         cfg.put("out", c.out().toAbsolutePath().normalize().toString());
-        cfg.put("checkpoint_every", c.checkpointEvery());
+        cfg.put("checkpoint_every", c.run().checkpointEvery());
         AtomicFile.writeString(c.out().resolve("training_config.json"), cfg.toPrettyString());
         LossCurve.write(history, c.out().resolve("loss_curve.png"));
     }

@@ -195,6 +195,32 @@ class BadModelInputTest {
         assertUserError(forward(m), "shape", "config.json implies");
     }
 
+    /** info runs loading's checks and reports every problem, one line each, and no description. */
+    @Test
+    void infoReportsEveryProblemAndNoDescription() throws IOException {
+        Path m = copy();
+        rewriteHeader(m.resolve("model.safetensors"), h -> h.set("model.layers.2.mlp.up_proj.weight_renamed",
+                h.remove("model.layers.2.mlp.up_proj.weight")));
+        Files.delete(m.resolve("tokenizer.json"));
+        Cli r = Cli.run("info", "--model", m.toString());
+        assertEquals(2, r.exit, r.toString());
+        assertEquals(2, r.err.strip().lines().count(), r.toString());
+        assertTrue(r.err.contains("lacks tensor model.layers.2.mlp.up_proj.weight"), r.err);
+        assertTrue(r.err.contains("has no tokenizer.json"), r.err);
+        assertTrue(!r.err.contains("architecture"), r.err);
+        ObjectNode c = (ObjectNode) JSON.readTree(m.resolve("config.json").toFile());
+        c.put("intermediate_size", 97);
+        JSON.writeValue(m.resolve("config.json").toFile(), c);
+        Cli shapes = Cli.run("info", "--model", m.toString());
+        assertEquals(2, shapes.exit);
+        assertTrue(shapes.err.lines().filter(l -> l.contains("config.json implies")).count() >= 2, shapes.err);
+    }
+
+    @Test
+    void infoOnAGoodFolderDescribesIt() {
+        assertEquals(0, Cli.run("info", "--model", GOOD.toString()).exit);
+    }
+
     @Test
     void shardIndexNamingAMissingShard() throws IOException {
         Path m = tmp.resolve("mistral");

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import absorb.AbsorbException;
+import absorb.model.Compute;
+import absorb.model.Checkpoint;
+import absorb.model.LoraAdapter;
 import absorb.model.Safetensors;
+import absorb.model.Transformer;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
@@ -14,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,8 +43,10 @@ class TrainerTest {
     }
 
     private static TrainConfig config(Path model, Path data, Path out, boolean lora, int steps, double lr, boolean resume) {
-        return new TrainConfig(model, data, out, lora, 4, 8, lora ? 0.1 : 0.0, absorb.model.LoraAdapter.TARGETS, 1, steps,
-                lr, "cosine", 2, 0.01, 0.9, 0.999, 1e-8, 1.0, 4, 2, 64, false, false, 7, 3, 2, 1, resume, true, "float32", null);
+        return new TrainConfig(new TrainConfig.Data(model, data, out, DataType.FLOAT32, 64, false, false),
+                lora ? new TrainConfig.Lora(true, 4, 8, 0.1, LoraAdapter.TARGETS, null) : TrainConfig.Lora.OFF,
+                new TrainConfig.Optimizer(lr, TrainConfig.Schedule.COSINE, 2, 0.01, 0.9, 0.999, 1e-8, 1.0),
+                new TrainConfig.Run(1, steps, 4, 2, 7, 3, 2, 1, resume, true));
     }
 
     private static final Trainer.Listener QUIET = m -> { };
@@ -48,7 +55,7 @@ class TrainerTest {
     void badLinesAreReportedWithFileAndLine() throws IOException {
         Path d = data("{\"text\": \"fine\"}", "{\"txt\": \"typo\"}", "not json", "{\"prompt\": \"p\"}");
         AbsorbException e = assertThrows(AbsorbException.class,
-                () -> Trainer.run(config(LLAMA, d, tmp.resolve("o"), false, 2, 1e-3, false), QUIET));
+                () -> new Trainer(config(LLAMA, d, tmp.resolve("o"), false, 2, 1e-3, false), QUIET).run());
         assertTrue(e.getMessage().contains(d.toString()) && e.getMessage().contains("line 2")
                 && e.getMessage().contains("(and 2 more bad lines)"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("o/model.safetensors")), "nothing trained");
@@ -58,7 +65,7 @@ class TrainerTest {
     void emptyDataIsRefused() throws IOException {
         Path d = data("");
         AbsorbException e = assertThrows(AbsorbException.class,
-                () -> Trainer.run(config(LLAMA, d, tmp.resolve("o"), false, 2, 1e-3, false), QUIET));
+                () -> new Trainer(config(LLAMA, d, tmp.resolve("o"), false, 2, 1e-3, false), QUIET).run());
         assertTrue(e.getMessage().contains("has no examples"), e.getMessage());
     }
 
@@ -75,12 +82,13 @@ class TrainerTest {
                 messages.add(message);
             }
         };
-        Trainer.run(config(LLAMA, d, tmp.resolve("o"), false, 1, 1e-3, false), l);
+        new Trainer(config(LLAMA, d, tmp.resolve("o"), false, 1, 1e-3, false), l).run();
         assertTrue(messages.stream().anyMatch(m -> m.contains("were cut")), messages.toString());
         TrainConfig strict = config(LLAMA, d, tmp.resolve("o2"), false, 1, 1e-3, false);
-        TrainConfig reject = new TrainConfig(strict.model(), strict.data(), strict.out(), false, 4, 8, 0, strict.loraTargets(),
-                1, 1, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, true, false, 7, 3, 2, 1, false, false, "float32", null);
-        AbsorbException e = assertThrows(AbsorbException.class, () -> Trainer.run(reject, QUIET));
+        TrainConfig reject = new TrainConfig(strict.data().withRejectLong(true).withMaxLength(64), TrainConfig.Lora.OFF,
+                new TrainConfig.Optimizer(1e-3, TrainConfig.Schedule.CONSTANT, 0, 0, 0.9, 0.999, 1e-8, 1),
+                new TrainConfig.Run(1, 1, 4, 1, 7, 3, 2, 1, false, false));
+        AbsorbException e = assertThrows(AbsorbException.class, () -> new Trainer(reject, QUIET).run());
         assertTrue(e.getMessage().contains("longer than --max-length 64"), e.getMessage());
     }
 
@@ -89,7 +97,7 @@ class TrainerTest {
         Path blocker = tmp.resolve("file");
         Files.writeString(blocker, "x");
         AbsorbException e = assertThrows(AbsorbException.class,
-                () -> Trainer.run(config(LLAMA, textData(8), blocker.resolve("out"), false, 1, 1e-3, false), QUIET));
+                () -> new Trainer(config(LLAMA, textData(8), blocker.resolve("out"), false, 1, 1e-3, false), QUIET).run());
         assertTrue(e.getMessage().contains("not writable"), e.getMessage());
     }
 
@@ -97,7 +105,7 @@ class TrainerTest {
     void divergenceStopsWithTheLastGoodCheckpoint() throws IOException {
         Path out = tmp.resolve("o");
         AbsorbException e = assertThrows(AbsorbException.class,
-                () -> Trainer.run(config(LLAMA, textData(32), out, false, 40, 1e6, false), QUIET));
+                () -> new Trainer(config(LLAMA, textData(32), out, false, 40, 1e6, false), QUIET).run());
         assertTrue(e.getMessage().contains("The loss became") && e.getMessage().contains("checkpoint"), e.getMessage());
         assertFalse(Files.exists(out.resolve("model.safetensors")));
     }
@@ -105,12 +113,12 @@ class TrainerTest {
     @Test
     void existingCheckpointsNeedResume() throws IOException {
         Path d = textData(16), out = tmp.resolve("o");
-        Trainer.run(config(LLAMA, d, out, false, 3, 1e-3, false), QUIET);
+        new Trainer(config(LLAMA, d, out, false, 3, 1e-3, false), QUIET).run();
         AbsorbException e = assertThrows(AbsorbException.class,
-                () -> Trainer.run(config(LLAMA, d, out, false, 3, 1e-3, false), QUIET));
+                () -> new Trainer(config(LLAMA, d, out, false, 3, 1e-3, false), QUIET).run());
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
         AbsorbException changed = assertThrows(AbsorbException.class,
-                () -> Trainer.run(config(LLAMA, d, out, false, 3, 2e-3, true), QUIET));
+                () -> new Trainer(config(LLAMA, d, out, false, 3, 2e-3, true), QUIET).run());
         assertTrue(changed.getMessage().contains("lr 0.001 -> 0.002"), changed.getMessage());
     }
 
@@ -144,14 +152,15 @@ class TrainerTest {
     void bf16LoraTracksFloat32() throws IOException {
         Path d = textData(24);
         List<Trainer.StepMetrics> f32 = new ArrayList<>(), bf16 = new ArrayList<>();
-        Trainer.run(lora(d, tmp.resolve("f32"), "float32"), m -> f32.add(m));
-        Trainer.run(lora(d, tmp.resolve("bf16"), "bf16"), m -> bf16.add(m));
+        new Trainer(lora(d, tmp.resolve("f32"), "float32"), m -> f32.add(m)).run();
+        new Trainer(lora(d, tmp.resolve("bf16"), "bf16"), m -> bf16.add(m)).run();
         assertEquals(f32.get(0).loss(), bf16.get(0).loss(), 0.02 * f32.get(0).loss());
         assertTrue(bf16.get(bf16.size() - 1).loss() < bf16.get(0).loss() - 0.1, "the bf16 run learns");
         assertEquals(f32.get(f32.size() - 1).loss(), bf16.get(bf16.size() - 1).loss(), 0.05 * f32.get(0).loss());
-        AbsorbException e = assertThrows(AbsorbException.class, () -> new TrainConfig(LLAMA, d, tmp, false, 4, 8, 0,
-                absorb.model.LoraAdapter.TARGETS, 1, 2, 1e-3, "constant", 0, 0, 0.9, 0.999, 1e-8, 1, 4, 1, 64, false,
-                false, 7, 3, 2, 1, false, false, "bf16", null));
+        AbsorbException e = assertThrows(AbsorbException.class, () -> new TrainConfig(
+                new TrainConfig.Data(LLAMA, d, tmp, DataType.BFLOAT16, 64, false, false), TrainConfig.Lora.OFF,
+                new TrainConfig.Optimizer(1e-3, TrainConfig.Schedule.CONSTANT, 0, 0, 0.9, 0.999, 1e-8, 1),
+                new TrainConfig.Run(1, 2, 4, 1, 7, 3, 2, 1, false, false)));
         assertTrue(e.getMessage().contains("LoRA adapters only"), e.getMessage());
     }
 
@@ -159,20 +168,55 @@ class TrainerTest {
     @Test
     void resumingAFinishedRunKeepsItsFinalLoss() throws IOException {
         Path d = textData(8);
-        Trainer.Result first = Trainer.run(lora(d, tmp.resolve("done"), "float32"), m -> { });
-        TrainConfig again = new TrainConfig(LLAMA, d, tmp.resolve("done"), true, 4, 8, 0.0,
-                absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant", 0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false,
-                false, 3, 0, 2, 1, true, false, "float32", null);
+        Trainer.Result first = new Trainer(lora(d, tmp.resolve("done"), "float32"), m -> { }).run();
+        TrainConfig again = lora(d, tmp.resolve("done"), "float32").withRun(new TrainConfig.Run(1, 8, 4, 1, 3, 0, 2, 1,
+                true, false));
         List<Trainer.StepMetrics> steps = new ArrayList<>();
-        Trainer.Result second = Trainer.run(again, steps::add);
+        Trainer.Result second = new Trainer(again, steps::add).run();
         assertTrue(steps.isEmpty(), "no step is trained again");
         assertEquals(first.steps(), second.steps());
         assertEquals(first.finalLoss(), second.finalLoss(), 1e-6);
     }
 
     private static TrainConfig lora(Path data, Path out, String dtype) {
-        return new TrainConfig(LLAMA, data, out, true, 4, 8, 0.0, absorb.model.LoraAdapter.TARGETS, 1, 8, 5e-3, "constant",
-                0, 0.0, 0.9, 0.999, 1e-8, 1.0, 4, 1, 64, false, false, 3, 0, 2, 1, false, false, dtype, null);
+        return new TrainConfig(new TrainConfig.Data(LLAMA, data, out, Compute.parseDtype(dtype), 64, false, false),
+                new TrainConfig.Lora(true, 4, 8, 0.0, LoraAdapter.TARGETS, null),
+                new TrainConfig.Optimizer(5e-3, TrainConfig.Schedule.CONSTANT, 0, 0.0, 0.9, 0.999, 1e-8, 1.0),
+                new TrainConfig.Run(1, 8, 4, 1, 3, 0, 2, 1, false, false));
+    }
+
+    /**
+     * A model loaded once serves two LoRA runs (each leaves its adapter attached until it is detached), an evaluation's
+     * numbers reach the step metrics and metrics.jsonl, and a run asked to stop returns after that step with a
+     * checkpoint, marked as interrupted.
+     */
+    @Test
+    void aLoadedModelTrainsTwiceWithEvaluationsAndStopsWhenAsked() throws IOException {
+        Path d = textData(16);
+        try (Transformer model = Checkpoint.load(LLAMA, Compute.CPU_FLOAT32)) {
+            List<Trainer.StepMetrics> steps = new ArrayList<>();
+            Trainer first = new Trainer(lora(d, tmp.resolve("a"), "float32"), steps::add)
+                    .evaluateEvery(4, (step, m) -> Map.of("step_seen", (double) step, "adapted",
+                            LoraAdapter.attached(m).isEmpty() ? 0.0 : 1.0));
+            Trainer.Result a = first.run(model);
+            assertEquals(8, a.steps());
+            assertFalse(LoraAdapter.attached(model).isEmpty(), "the trained adapter stays attached");
+            assertEquals(Map.of("step_seen", 4.0, "adapted", 1.0), steps.get(3).evaluation());
+            assertEquals(Map.of(), steps.get(4).evaluation());
+            assertTrue(Files.readString(tmp.resolve("a/metrics.jsonl")).contains("\"eval.step_seen\":8.0"));
+            LoraAdapter.detach(model);
+            assertTrue(LoraAdapter.attached(model).isEmpty());
+
+            Trainer[] second = new Trainer[1];
+            second[0] = new Trainer(lora(d, tmp.resolve("b"), "float32"), m -> {
+                if (m.step() == 3) second[0].requestStop();
+            });
+            Trainer.Result b = second[0].run(model);
+            assertTrue(b.interrupted());
+            assertEquals(3, b.steps());
+            assertTrue(Trainer.hasCheckpoints(tmp.resolve("b")), "stopped with a checkpoint");
+            assertFalse(Files.exists(tmp.resolve("b/adapter_model.safetensors")), "an interrupted run writes no adapter");
+        }
     }
 
     /**
