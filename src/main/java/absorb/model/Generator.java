@@ -61,7 +61,18 @@ public final class Generator {
         return generate(List.of(prompt), settings, stream).get(0);
     }
 
+    /** Each row samples with its own generator, seeded {@code settings.seed() + row}. */
     public List<Result> generate(List<long[]> prompts, Settings settings, Stream stream) {
+        long[] seeds = new long[prompts.size()];
+        for (int b = 0; b < seeds.length; b++) seeds[b] = settings.seed() + b;
+        return generate(prompts, settings, seeds, stream);
+    }
+
+    /**
+     * Each row samples with its own generator seeded {@code seeds[row]}, so that a prompt's text does not depend on
+     * the prompts batched with it.
+     */
+    public List<Result> generate(List<long[]> prompts, Settings settings, long[] seeds, Stream stream) {
         int batch = prompts.size();
         int width = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         if (width == 0) throw new AbsorbException("Cannot generate from an empty prompt.");
@@ -79,8 +90,11 @@ public final class Generator {
             System.arraycopy(p, 0, context[b], 0, p.length);
             contextLength[b] = p.length;
         }
-        Sampler sampler = new Sampler(settings.temperature(), settings.topK(), settings.topP(),
-                settings.repetitionPenalty(), settings.seed());
+        Sampler[] samplers = new Sampler[batch];
+        for (int b = 0; b < batch; b++) {
+            samplers[b] = new Sampler(settings.temperature(), settings.topK(), settings.topP(),
+                    settings.repetitionPenalty(), seeds[b]);
+        }
         List<List<Long>> generated = new ArrayList<>();
         String[] text = new String[batch], reason = new String[batch];
         int[] emitted = new int[batch];
@@ -97,7 +111,8 @@ public final class Generator {
             for (int n = 0; n < settings.maxNewTokens(); n++) {
                 float[] logits;
                 try (NDManager scope = session.newSubManager()) {
-                    NDArray out = model.forward(scope, Forward.of(step).withPadding(stepMask).withCache(cache).withLogits(Transformer.Logits.LAST)).logits();
+                    NDArray out = model.forward(scope, Forward.of(step).withPadding(stepMask).withCache(cache)
+                            .withLogits(Transformer.Logits.LAST)).logits();
                     logits = out.toFloatArray();
                 }
                 long[][] next = new long[batch][1];
@@ -108,7 +123,7 @@ public final class Generator {
                         continue;
                     }
                     float[] row = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
-                    int token = sampler.next(row, context[b], contextLength[b]);
+                    int token = samplers[b].next(row, context[b], contextLength[b]);
                     context[b][contextLength[b]++] = token;
                     generated.get(b).add((long) token);
                     next[b][0] = token;

@@ -20,6 +20,31 @@ public final class KvCache implements AutoCloseable {
     private final int[] realTokens;
     private int length;
 
+    private KvCache(IValue keys, IValue values, boolean[][] keyMask, int[] realTokens, int length) {
+        this.keys = keys;
+        this.values = values;
+        this.batch = keyMask.length;
+        this.keyMask = keyMask;
+        this.realTokens = realTokens;
+        this.length = length;
+    }
+
+    /**
+     * A new cache of {@code rows} rows, each a copy of this one-row cache: several continuations of one context share
+     * the context's keys and values, computed once.
+     */
+    public KvCache repeat(NDManager scope, int rows) {
+        if (batch != 1) throw new IllegalStateException("only a one-row cache is repeated");
+        boolean[][] mask = new boolean[rows][];
+        int[] real = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            mask[r] = keyMask[0].clone();
+            real[r] = realTokens[0];
+        }
+        IValue k = DecoderKernels.REPEAT_ROWS.call(keys, rows), v = DecoderKernels.REPEAT_ROWS.call(values, rows);
+        return new KvCache(k, v, mask, real, length);
+    }
+
     public KvCache(NDManager parent, int layers, int batch) {
         try (NDManager scope = parent.newSubManager()) {
             PtNDArray[] none = new PtNDArray[layers];

@@ -214,3 +214,14 @@ class Decoder(torch.nn.Module):
         if transposed:
             return torch.embedding(table.t(), ids)
         return torch.embedding(table, ids)
+
+    @torch.jit.export
+    def repeat_rows(self, xs: List[Tensor], n: int) -> List[Tensor]:
+        # each tensor of a one-row batch (a KV cache's keys or values per layer) repeated into n rows; empty ones stay
+        out: List[Tensor] = []
+        for x in xs:
+            if x.numel() == 0:
+                out.append(x)
+            else:
+                out.append(x.expand([n] + x.size()[1:]).contiguous())
+        return out
