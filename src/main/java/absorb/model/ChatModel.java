@@ -118,6 +118,12 @@ public interface ChatModel extends AutoCloseable {
     /** The model's parameter count (compute accounting), or -1 when it is not known. */
     long parameters();
 
+    /**
+     * Tokens this model has read and written for the requests made so far (prompts, continuations scored and
+     * generated tokens), for compute accounting; -1 when it cannot tell.
+     */
+    long tokensProcessed();
+
     /** One completion per prompt. */
     List<Completion> generate(List<Prompt> prompts, Sampling sampling);
 

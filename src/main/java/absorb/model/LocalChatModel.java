@@ -22,6 +22,7 @@ public final class LocalChatModel implements ChatModel {
     private final boolean owned;
     private final int maxBatch;
     private final String name;
+    private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Serves {@code lm}, which the caller keeps (and closes); at most {@code maxBatch} sequences decode or are scored
@@ -73,6 +74,11 @@ public final class LocalChatModel implements ChatModel {
     }
 
     @Override
+    public long tokensProcessed() {
+        return tokens.get();
+    }
+
+    @Override
     public List<Completion> generate(List<Prompt> prompts, Sampling sampling) {
         List<long[]> ids = prompts.stream().map(this::encode).toList();
         Completion[] out = new Completion[ids.size()];
@@ -91,6 +97,7 @@ public final class LocalChatModel implements ChatModel {
                 Generator.Result r = results.get(i);
                 out[batch[i]] = new Completion(r.text(), r.stopReason().equals("length") ? "length" : "stop",
                         rows.get(i).length, r.tokenIds().length);
+                tokens.addAndGet(rows.get(i).length + r.tokenIds().length);
             }
         }
         return List.of(out);
@@ -111,6 +118,7 @@ public final class LocalChatModel implements ChatModel {
             long pad = padId();
             for (int i = 0; i < batch.length; i++) {
                 long[] p = ids.get(batch[i]);
+                tokens.addAndGet(p.length);
                 int offset = width - p.length; // left padding: every row's last token in the last column
                 Arrays.fill(rows[i], pad);
                 System.arraycopy(p, 0, rows[i], offset, p.length);
@@ -160,6 +168,7 @@ public final class LocalChatModel implements ChatModel {
         int width = pairs.stream().mapToInt(p -> p[1].length).max().orElse(0);
         if (width == 0) throw new AbsorbException("A continuation is empty after tokenisation.");
         List<Likelihood> out = new ArrayList<>();
+        tokens.addAndGet(context.length + pairs.stream().mapToLong(p -> p[1].length).sum());
         try (NDManager session = t.compute().newManager(); KvCache cache = new KvCache(session, t.layers(), 1)) {
             float[] first;
             try (NDManager scope = session.newSubManager()) {

@@ -68,8 +68,12 @@ public final class Trainer {
         Map<String, Double> evaluate(int step, Transformer model);
     }
 
-    /** What a run produced. */
-    public record Result(Path out, int steps, double finalLoss, List<StepMetrics> history, boolean interrupted) {}
+    /**
+     * What a run produced: the steps done, the last step's loss, the logged steps, whether it was stopped before the
+     * end, and the tokens this call trained on (real tokens, not padding; steps of an earlier, resumed call excluded).
+     */
+    public record Result(Path out, int steps, double finalLoss, List<StepMetrics> history, boolean interrupted,
+            long tokens) {}
 
     private final TrainConfig c;
     private final Listener listener;
@@ -256,10 +260,10 @@ public final class Trainer {
                 }
                 if (stopRequested && !last) {
                     listener.onMessage("Interrupted: checkpoint saved at step " + done + "; continue with --resume.");
-                    return new Result(c.out(), done, loss, history, true);
+                    return new Result(c.out(), done, loss, history, true, tokens);
                 }
             }
-            return new Result(c.out(), totalSteps, loss, history, false);
+            return new Result(c.out(), totalSteps, loss, history, false, tokens);
         } finally {
             restoreInterrupt(previous);
         }
