@@ -18,6 +18,7 @@ public final class DecoderKernels {
     static final Kernel EMBEDDING = SCRIPT.kernel("embedding", Kernel.Mode.COMPUTES);
     static final Kernel LAYERS = SCRIPT.kernel("layers", Kernel.Mode.COMPUTES);
     static final Kernel LAST_LOGITS = SCRIPT.kernel("last_logits", Kernel.Mode.COMPUTES);
+    static final Kernel SAMPLE_NEXT = SCRIPT.kernel("sample_next", Kernel.Mode.COMPUTES);
     static final Kernel REPEAT_ROWS = SCRIPT.kernel("repeat_rows", Kernel.Mode.COMPUTES);
 
     private DecoderKernels() {}

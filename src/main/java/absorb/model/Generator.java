@@ -108,12 +108,23 @@ public final class Generator {
                 KvCache cache = new KvCache(session, model.layers(), batch)) {
             long[][] step = ids;
             boolean[][] stepMask = mask;
+            // without a repetition penalty the next tokens are chosen in libtorch (no logits copied to Java), with
+            // uniform numbers drawn from each row's own generator
+            boolean inTorch = settings.repetitionPenalty() == 1.0;
             for (int n = 0; n < settings.maxNewTokens(); n++) {
-                float[] logits;
+                float[] logits = null;
+                long[] chosen = null;
                 try (NDManager scope = session.newSubManager()) {
                     NDArray out = model.forward(scope, Forward.of(step).withPadding(stepMask).withCache(cache)
                             .withLogits(Transformer.Logits.LAST)).logits();
-                    logits = out.toFloatArray();
+                    if (inTorch) {
+                        double[] u = new double[batch];
+                        for (int b = 0; b < batch; b++) u[b] = reason[b] == null ? samplers[b].uniform() : 0;
+                        chosen = DecoderKernels.SAMPLE_NEXT.tensor(scope, out, settings.temperature(), settings.topK(),
+                                settings.topP(), scope.create(u)).toLongArray();
+                    } else {
+                        logits = out.toFloatArray();
+                    }
                 }
                 long[][] next = new long[batch][1];
                 boolean any = false;
@@ -122,8 +133,9 @@ public final class Generator {
                         next[b][0] = pad;
                         continue;
                     }
-                    float[] row = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
-                    int token = samplers[b].next(row, context[b], contextLength[b]);
+                    int token = inTorch ? (int) chosen[b]
+                            : samplers[b].next(Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab), context[b],
+                                    contextLength[b]);
                     context[b][contextLength[b]++] = token;
                     generated.get(b).add((long) token);
                     next[b][0] = token;

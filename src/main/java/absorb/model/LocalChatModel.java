@@ -103,40 +103,99 @@ public final class LocalChatModel implements ChatModel {
         return List.of(out);
     }
 
+    /** Consecutive prompts sharing at least this many leading tokens have them computed once. */
+    static final int MIN_SHARED_PREFIX = 32;
+
     @Override
     public List<double[]> nextTokenLogProbs(List<Prompt> prompts, List<String> candidates) {
         long[] candidateIds = new long[candidates.size()];
         for (int c = 0; c < candidateIds.length; c++) candidateIds[c] = singleToken(candidates.get(c));
         List<long[]> ids = prompts.stream().map(this::encode).toList();
         double[][] out = new double[ids.size()][];
-        int vocab = lm.config().vocabSize();
-        Transformer t = lm.transformer();
-        for (int[] batch : batches(ids)) {
-            int width = Arrays.stream(batch).map(i -> ids.get(i).length).max().orElse(0);
-            long[][] rows = new long[batch.length][width];
-            boolean[][] mask = new boolean[batch.length][width];
-            long pad = padId();
-            for (int i = 0; i < batch.length; i++) {
-                long[] p = ids.get(batch[i]);
-                tokens.addAndGet(p.length);
-                int offset = width - p.length; // left padding: every row's last token in the last column
-                Arrays.fill(rows[i], pad);
-                System.arraycopy(p, 0, rows[i], offset, p.length);
-                Arrays.fill(mask[i], offset, width, true);
+        // Consecutive prompts that share a long prefix (the option orders of one question) have it computed once and
+        // its keys and values repeated for each; the rest go in batches of similar length.
+        List<Integer> alone = new ArrayList<>();
+        for (int start = 0; start < ids.size(); ) {
+            int end = start + 1, shared = Integer.MAX_VALUE;
+            while (end < ids.size() && end - start < maxBatch) {
+                int common = commonPrefix(ids.get(start), ids.get(end));
+                if (common < MIN_SHARED_PREFIX || common * 2 < ids.get(start).length) break;
+                shared = Math.min(shared, common);
+                end++;
             }
-            float[] logits;
-            try (NDManager scope = t.compute().newManager()) {
-                logits = t.forward(scope, Forward.of(rows).withPadding(mask).withLogits(Transformer.Logits.LAST))
-                        .logits().toFloatArray();
+            if (end - start == 1) {
+                alone.add(start);
+            } else {
+                int prefix = shared;
+                for (int i = start; i < end; i++) prefix = Math.min(prefix, ids.get(i).length - 1);
+                List<double[]> scores = scoreWithPrefix(ids.subList(start, end), prefix, candidateIds);
+                for (int i = start; i < end; i++) out[i] = scores.get(i - start);
             }
-            for (int i = 0; i < batch.length; i++) {
-                double lse = logSumExp(logits, i * vocab, vocab);
-                double[] scores = new double[candidateIds.length];
-                for (int c = 0; c < scores.length; c++) scores[c] = logits[i * vocab + (int) candidateIds[c]] - lse;
-                out[batch[i]] = scores;
-            }
+            start = end;
+        }
+        List<long[]> single = alone.stream().map(ids::get).toList();
+        for (int[] batch : batches(single)) {
+            int[] rows = Arrays.stream(batch).map(alone::get).toArray();
+            List<double[]> scores = lastScores(Arrays.stream(rows).mapToObj(ids::get).toList(), null, candidateIds);
+            for (int i = 0; i < rows.length; i++) out[rows[i]] = scores.get(i);
         }
         return List.of(out);
+    }
+
+    /** The common prefix of the prompts (its first {@code prefix} tokens) once, then each prompt's rest together. */
+    private List<double[]> scoreWithPrefix(List<long[]> group, int prefix, long[] candidateIds) {
+        Transformer t = lm.transformer();
+        try (NDManager session = t.compute().newManager(); KvCache cache = new KvCache(session, t.layers(), 1)) {
+            try (NDManager scope = session.newSubManager()) {
+                t.forward(scope, Forward.of(new long[][] {Arrays.copyOf(group.get(0), prefix)}).withCache(cache)
+                        .withLogits(Transformer.Logits.NONE));
+            }
+            tokens.addAndGet(prefix);
+            List<long[]> rest = group.stream().map(p -> Arrays.copyOfRange(p, prefix, p.length)).toList();
+            try (KvCache repeated = cache.repeat(session, group.size())) {
+                return lastScores(rest, repeated, candidateIds);
+            }
+        }
+    }
+
+    /**
+     * One left-padded pass over {@code rows} (continuing {@code cache} when given) and, for each row, the
+     * log-probabilities of the candidates after its last token.
+     */
+    private List<double[]> lastScores(List<long[]> rows, KvCache cache, long[] candidateIds) {
+        Transformer t = lm.transformer();
+        int vocab = lm.config().vocabSize();
+        int width = rows.stream().mapToInt(r -> r.length).max().orElse(0);
+        long[][] ids = new long[rows.size()][width];
+        boolean[][] mask = new boolean[rows.size()][width];
+        long pad = padId();
+        for (int i = 0; i < rows.size(); i++) {
+            long[] p = rows.get(i);
+            tokens.addAndGet(p.length);
+            int offset = width - p.length; // left padding: every row's last token in the last column
+            Arrays.fill(ids[i], pad);
+            System.arraycopy(p, 0, ids[i], offset, p.length);
+            Arrays.fill(mask[i], offset, width, true);
+        }
+        float[] logits;
+        try (NDManager scope = t.compute().newManager()) {
+            Forward f = Forward.of(ids).withPadding(mask).withLogits(Transformer.Logits.LAST);
+            logits = t.forward(scope, cache != null ? f.withCache(cache) : f).logits().toFloatArray();
+        }
+        List<double[]> out = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            double lse = logSumExp(logits, i * vocab, vocab);
+            double[] scores = new double[candidateIds.length];
+            for (int c = 0; c < scores.length; c++) scores[c] = logits[i * vocab + (int) candidateIds[c]] - lse;
+            out.add(scores);
+        }
+        return out;
+    }
+
+    private static int commonPrefix(long[] a, long[] b) {
+        int n = Math.min(a.length, b.length), k = 0;
+        while (k < n && a[k] == b[k]) k++;
+        return k;
     }
 
     @Override

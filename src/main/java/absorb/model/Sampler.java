@@ -28,6 +28,11 @@ public final class Sampler {
         return new Sampler(0, 0, 1, 1, 0);
     }
 
+    /** A uniform number in [0, 1) from this sampler's generator (for a draw made elsewhere). */
+    double uniform() {
+        return isGreedy() ? 0 : random.nextDouble();
+    }
+
     public boolean isGreedy() {
         return temperature <= 0;
     }

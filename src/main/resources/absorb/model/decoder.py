@@ -225,3 +225,28 @@ class Decoder(torch.nn.Module):
             else:
                 out.append(x.expand([n] + x.size()[1:]).contiguous())
         return out
+
+    @torch.jit.export
+    def sample_next(self, logits: Tensor, temperature: float, top_k: int, top_p: float, uniforms: Tensor) -> Tensor:
+        # The next token of every row of logits [b, vocab] or [b, 1, vocab] (float32), in transformers' order: greedy (the first
+        # maximum) at temperature 0; else logits / temperature, top-k (keep the k largest and those tied with the
+        # k-th), top-p (sort ascending, drop tokens whose cumulative probability is at most 1 - p, keep the most
+        # likely), then a draw: the first token, in vocabulary order, whose cumulative probability exceeds u times the
+        # total, u [b] (float64) from each row's own generator
+        logits = logits.reshape([logits.size(0), logits.size(-1)])
+        if temperature <= 0.:
+            return torch.argmax(logits, -1)
+        x = logits / temperature
+        if top_k > 0 and top_k < x.size(-1):
+            kth = torch.topk(x, top_k, -1)[0].narrow(-1, top_k - 1, 1)
+            x = x.masked_fill(x < kth, float("-inf"))
+        if top_p < 1.:
+            ordered, index = torch.sort(x, -1)
+            cumulative = torch.softmax(ordered, -1).cumsum(-1)
+            remove = cumulative <= 1. - top_p
+            remove[:, -1] = False
+            x = x.masked_fill(torch.zeros_like(remove).scatter(-1, index, remove), float("-inf"))
+        c = torch.softmax(x.to(torch.float64), -1).cumsum(-1)
+        target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
+        picked = torch.searchsorted(c, target, right=True).squeeze(1)
+        return picked.clamp(max=x.size(-1) - 1)
