@@ -44,6 +44,7 @@ def main():
     p.add_argument("--attn", default="sdpa", help="attention implementation (transformers' default is sdpa)")
     p.add_argument("--train", action="store_true", help="also time training steps (full AdamW; LoRA r16 via PEFT)")
     p.add_argument("--skip-inference", action="store_true")
+    p.add_argument("--news", action="store_true", help="also time the New News loops (see news())")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -86,6 +87,8 @@ def main():
         out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if a.train:
         out.update(train(model, config, a))
+    if a.news:
+        out.update(news(model, config, a))
     out["reference"] = f"transformers {__import__('transformers').__version__}, torch {torch.__version__}"
     print(json.dumps(out))
 
@@ -118,6 +121,67 @@ def train(model, config, a):
     opt = torch.optim.AdamW([p for p in lora.parameters() if p.requires_grad], lr=1e-5)
     out["lora_tok_s"] = round(batch.numel() / timed(lora, opt), 1)
     out["lora_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def news(model, config, a):
+    """The New News loops as a user of the Python stack runs them, on random ids of the shapes absorb's bench uses:
+    transformers' generate() sampling 16 prompts of 64 tokens (temperature 1, top-p 0.95, top-k off, 128 new tokens);
+    lm-evaluation-harness's hf model scoring 8 questions of a 200-token context and four 5-token options (its
+    loglikelihood path, batch size 1, its default); and letter scoring of 8 questions under 4 option orders (150
+    shared + 50 different tokens) in left-padded batches of 16 with next-token logits only (logits_to_keep=1)."""
+    import pathlib
+    from lm_eval.models.huggingface import HFLM
+    from transformers import AutoTokenizer
+
+    g = torch.Generator().manual_seed(3)
+    v = config.vocab_size
+    out = {}
+    prompts = torch.randint(0, v, (16, 64), generator=g)
+
+    @torch.inference_mode()
+    def sample():
+        t0 = time.perf_counter()
+        model.generate(prompts, attention_mask=torch.ones_like(prompts), do_sample=True, temperature=1.0, top_p=0.95,
+                       top_k=0, max_new_tokens=128, min_new_tokens=128, pad_token_id=0)
+        return time.perf_counter() - t0
+
+    out["sample_tok_s"] = round(16 * 128 / median(sample, a.repeats), 1)
+
+    tok = AutoTokenizer.from_pretrained(pathlib.Path(__file__).resolve().parent.parent
+                                        / "src/test/resources/fixtures/engine/qwen2")
+    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=1, max_length=4096)
+    requests = []
+    for q in range(8):
+        ctx = torch.randint(0, v, (200,), generator=g).tolist()
+        for k in range(4):
+            cont = torch.randint(0, v, (5,), generator=g).tolist()
+            requests.append((("", ""), ctx, cont))
+
+    def score():
+        t0 = time.perf_counter()
+        lm._loglikelihood_tokens(requests, disable_tqdm=True)
+        return time.perf_counter() - t0
+
+    out["mc_continuation_q_s"] = round(8 / median(score, a.repeats), 1)
+
+    asked = []
+    for q in range(8):
+        shared = torch.randint(0, v, (150,), generator=g)
+        for k in range(4):
+            asked.append(torch.cat([shared, torch.randint(0, v, (50,), generator=g)]))
+    batch = torch.stack(asked)
+
+    @torch.inference_mode()
+    def letters():
+        t0 = time.perf_counter()
+        for i in range(0, len(asked), 16):
+            rows = batch[i:i + 16]
+            logits = model(rows, attention_mask=torch.ones_like(rows), logits_to_keep=1).logits[:, -1].float()
+            torch.log_softmax(logits, -1)[:, [10, 11, 12, 13]]
+        return time.perf_counter() - t0
+
+    out["mc_letter_prompts_s"] = round(len(asked) / median(letters, a.repeats), 1)
     return out
 
 

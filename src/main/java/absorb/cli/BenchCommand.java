@@ -68,6 +68,11 @@ final class BenchCommand implements Callable<Integer> {
             + " layer) against a bare forward pass over the same tokens.")
     boolean graphTrace;
 
+    @Option(names = "--news", description = "Also time the New News pipeline's loops: batched sampling (16 x 64"
+            + " tokens, 128 new), continuation scoring (200-token context, 4 options) and letter scoring (4 option orders"
+            + " sharing 150 tokens).")
+    boolean news;
+
     @Option(names = "--trace-context", defaultValue = "1200", paramLabel = "N", description = "Words per sequence for --graph-trace.")
     int traceContext;
 
@@ -138,6 +143,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (train) TrainBench.run(model, random, repeats, out);
             if (graphTrace) TraceBench.run(model, traceContext, out);
+            if (news) NewsBench.run(model, random, repeats, out);
             System.out.println(out);
         }
         return 0;

@@ -1,15 +1,11 @@
 package absorb.model;
 
 import absorb.AbsorbException;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * A {@link ChatModel} in this process: a loaded model folder (with an adapter, or a model being fine-tuned). Requests
@@ -23,6 +19,7 @@ public final class LocalChatModel implements ChatModel {
     private final int maxBatch;
     private final String name;
     private final java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
+    private final Scorer scorer;
 
     /**
      * Serves {@code lm}, which the caller keeps (and closes); at most {@code maxBatch} sequences decode or are scored
@@ -38,6 +35,9 @@ public final class LocalChatModel implements ChatModel {
         this.owned = owned;
         this.maxBatch = maxBatch;
         this.name = name;
+        Tokenizer tok = lm.tokenizer();
+        this.scorer = new Scorer(lm.transformer(), tok.padId() != null ? tok.padId() : tok.eosId() != null ? tok.eosId() : 0,
+                maxBatch);
     }
 
     /** Loads the model in {@code dir} (with the PEFT adapter {@code adapter}, or null) and serves it. */
@@ -75,7 +75,7 @@ public final class LocalChatModel implements ChatModel {
 
     @Override
     public long tokensProcessed() {
-        return tokens.get();
+        return tokens.get() + scorer.tokens();
     }
 
     @Override
@@ -103,99 +103,11 @@ public final class LocalChatModel implements ChatModel {
         return List.of(out);
     }
 
-    /** Consecutive prompts sharing at least this many leading tokens have them computed once. */
-    static final int MIN_SHARED_PREFIX = 32;
-
     @Override
     public List<double[]> nextTokenLogProbs(List<Prompt> prompts, List<String> candidates) {
         long[] candidateIds = new long[candidates.size()];
         for (int c = 0; c < candidateIds.length; c++) candidateIds[c] = singleToken(candidates.get(c));
-        List<long[]> ids = prompts.stream().map(this::encode).toList();
-        double[][] out = new double[ids.size()][];
-        // Consecutive prompts that share a long prefix (the option orders of one question) have it computed once and
-        // its keys and values repeated for each; the rest go in batches of similar length.
-        List<Integer> alone = new ArrayList<>();
-        for (int start = 0; start < ids.size(); ) {
-            int end = start + 1, shared = Integer.MAX_VALUE;
-            while (end < ids.size() && end - start < maxBatch) {
-                int common = commonPrefix(ids.get(start), ids.get(end));
-                if (common < MIN_SHARED_PREFIX || common * 2 < ids.get(start).length) break;
-                shared = Math.min(shared, common);
-                end++;
-            }
-            if (end - start == 1) {
-                alone.add(start);
-            } else {
-                int prefix = shared;
-                for (int i = start; i < end; i++) prefix = Math.min(prefix, ids.get(i).length - 1);
-                List<double[]> scores = scoreWithPrefix(ids.subList(start, end), prefix, candidateIds);
-                for (int i = start; i < end; i++) out[i] = scores.get(i - start);
-            }
-            start = end;
-        }
-        List<long[]> single = alone.stream().map(ids::get).toList();
-        for (int[] batch : batches(single)) {
-            int[] rows = Arrays.stream(batch).map(alone::get).toArray();
-            List<double[]> scores = lastScores(Arrays.stream(rows).mapToObj(ids::get).toList(), null, candidateIds);
-            for (int i = 0; i < rows.length; i++) out[rows[i]] = scores.get(i);
-        }
-        return List.of(out);
-    }
-
-    /** The common prefix of the prompts (its first {@code prefix} tokens) once, then each prompt's rest together. */
-    private List<double[]> scoreWithPrefix(List<long[]> group, int prefix, long[] candidateIds) {
-        Transformer t = lm.transformer();
-        try (NDManager session = t.compute().newManager(); KvCache cache = new KvCache(session, t.layers(), 1)) {
-            try (NDManager scope = session.newSubManager()) {
-                t.forward(scope, Forward.of(new long[][] {Arrays.copyOf(group.get(0), prefix)}).withCache(cache)
-                        .withLogits(Transformer.Logits.NONE));
-            }
-            tokens.addAndGet(prefix);
-            List<long[]> rest = group.stream().map(p -> Arrays.copyOfRange(p, prefix, p.length)).toList();
-            try (KvCache repeated = cache.repeat(session, group.size())) {
-                return lastScores(rest, repeated, candidateIds);
-            }
-        }
-    }
-
-    /**
-     * One left-padded pass over {@code rows} (continuing {@code cache} when given) and, for each row, the
-     * log-probabilities of the candidates after its last token.
-     */
-    private List<double[]> lastScores(List<long[]> rows, KvCache cache, long[] candidateIds) {
-        Transformer t = lm.transformer();
-        int vocab = lm.config().vocabSize();
-        int width = rows.stream().mapToInt(r -> r.length).max().orElse(0);
-        long[][] ids = new long[rows.size()][width];
-        boolean[][] mask = new boolean[rows.size()][width];
-        long pad = padId();
-        for (int i = 0; i < rows.size(); i++) {
-            long[] p = rows.get(i);
-            tokens.addAndGet(p.length);
-            int offset = width - p.length; // left padding: every row's last token in the last column
-            Arrays.fill(ids[i], pad);
-            System.arraycopy(p, 0, ids[i], offset, p.length);
-            Arrays.fill(mask[i], offset, width, true);
-        }
-        float[] logits;
-        try (NDManager scope = t.compute().newManager()) {
-            Forward f = Forward.of(ids).withPadding(mask).withLogits(Transformer.Logits.LAST);
-            logits = t.forward(scope, cache != null ? f.withCache(cache) : f).logits().toFloatArray();
-        }
-        List<double[]> out = new ArrayList<>();
-        for (int i = 0; i < rows.size(); i++) {
-            double lse = logSumExp(logits, i * vocab, vocab);
-            double[] scores = new double[candidateIds.length];
-            for (int c = 0; c < scores.length; c++) scores[c] = logits[i * vocab + (int) candidateIds[c]] - lse;
-            out.add(scores);
-        }
-        return out;
-    }
-
-    private static int commonPrefix(long[] a, long[] b) {
-        int n = Math.min(a.length, b.length), k = 0;
-        while (k < n && a[k] == b[k]) k++;
-        return k;
+        return scorer.nextTokenLogProbs(prompts.stream().map(this::encode).toList(), candidateIds);
     }
 
     @Override
@@ -205,72 +117,17 @@ public final class LocalChatModel implements ChatModel {
         return out;
     }
 
-    /**
-     * One request: a pass over the context (its last logits score each continuation's first token) whose keys and
-     * values are then repeated for every continuation, which run as one batch, right-padded.
-     */
+    /** One request's continuations, split into tokens as lm-evaluation-harness splits them. */
     private List<Likelihood> likelihoods(ContinuationRequest r) {
-        List<long[][]> pairs = new ArrayList<>();
         long[] context = null;
+        List<long[]> continuations = new ArrayList<>();
         for (String continuation : r.continuations()) {
             long[][] pair = encodePair(r.context(), continuation);
             if (context != null && !Arrays.equals(context, pair[0])) throw new IllegalStateException("context tokens differ");
             context = pair[0];
-            pairs.add(pair);
+            continuations.add(pair[1]);
         }
-        if (context.length == 0) {
-            throw new AbsorbException("A multiple-choice context is empty after tokenisation; continuation scoring needs"
-                    + " at least one context token (a model that adds BOS gives it one).");
-        }
-        Transformer t = lm.transformer();
-        int vocab = lm.config().vocabSize(), n = pairs.size();
-        int width = pairs.stream().mapToInt(p -> p[1].length).max().orElse(0);
-        if (width == 0) throw new AbsorbException("A continuation is empty after tokenisation.");
-        List<Likelihood> out = new ArrayList<>();
-        tokens.addAndGet(context.length + pairs.stream().mapToLong(p -> p[1].length).sum());
-        try (NDManager session = t.compute().newManager(); KvCache cache = new KvCache(session, t.layers(), 1)) {
-            float[] first;
-            try (NDManager scope = session.newSubManager()) {
-                first = t.forward(scope, Forward.of(new long[][] {context}).withCache(cache)
-                        .withLogits(Transformer.Logits.LAST)).logits().toFloatArray();
-            }
-            long pad = padId();
-            long[][] rows = new long[n][width];
-            boolean[][] mask = new boolean[n][width];
-            for (int i = 0; i < n; i++) {
-                long[] c = pairs.get(i)[1];
-                Arrays.fill(rows[i], pad);
-                System.arraycopy(c, 0, rows[i], 0, c.length);
-                Arrays.fill(mask[i], 0, c.length, true);
-            }
-            float[] rest = null;
-            if (width > 1) {
-                try (KvCache expanded = cache.repeat(session, n); NDManager scope = session.newSubManager()) {
-                    // only the positions before each row's last token predict one of its tokens
-                    long[][] inputs = new long[n][width - 1];
-                    boolean[][] inputMask = new boolean[n][width - 1];
-                    for (int i = 0; i < n; i++) {
-                        inputs[i] = Arrays.copyOf(rows[i], width - 1);
-                        inputMask[i] = Arrays.copyOf(mask[i], width - 1);
-                    }
-                    rest = t.forward(scope, Forward.of(inputs).withPadding(inputMask).withCache(expanded)).logits()
-                            .toFloatArray();
-                }
-            }
-            double firstLse = logSumExp(first, 0, vocab);
-            for (int i = 0; i < n; i++) {
-                long[] c = pairs.get(i)[1];
-                double ll = first[(int) c[0]] - firstLse;
-                boolean greedy = argmax(first, 0, vocab) == c[0];
-                for (int k = 1; k < c.length; k++) {
-                    int base = (i * (width - 1) + (k - 1)) * vocab;
-                    ll += rest[base + (int) c[k]] - logSumExp(rest, base, vocab);
-                    greedy &= argmax(rest, base, vocab) == c[k];
-                }
-                out.add(new Likelihood(ll, c.length, greedy));
-            }
-        }
-        return out;
+        return scorer.likelihoods(context, continuations);
     }
 
     /**
@@ -301,13 +158,7 @@ public final class LocalChatModel implements ChatModel {
 
     /** Request indices in batches of at most maxBatch, prompts of similar length together (less padding). */
     private List<int[]> batches(List<long[]> ids) {
-        Integer[] order = IntStream.range(0, ids.size()).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingInt(i -> ids.get(i).length));
-        List<int[]> out = new ArrayList<>();
-        for (int s = 0; s < order.length; s += maxBatch) {
-            out.add(Arrays.stream(order, s, Math.min(order.length, s + maxBatch)).mapToInt(Integer::intValue).toArray());
-        }
-        return out;
+        return Scorer.batches(ids, maxBatch);
     }
 
     private long padId() {
@@ -315,19 +166,8 @@ public final class LocalChatModel implements ChatModel {
         return tok.padId() != null ? tok.padId() : tok.eosId() != null ? tok.eosId() : 0;
     }
 
-    /** log sum_j exp(x[from + j]) over {@code n} entries, in double precision. */
     static double logSumExp(float[] x, int from, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, x[from + j]);
-        double sum = 0;
-        for (int j = 0; j < n; j++) sum += Math.exp(x[from + j] - max);
-        return max + Math.log(sum);
-    }
-
-    private static int argmax(float[] x, int from, int n) {
-        int best = 0;
-        for (int j = 1; j < n; j++) if (x[from + j] > x[from + best]) best = j;
-        return best;
+        return Scorer.logSumExp(x, from, n);
     }
 
     @Override

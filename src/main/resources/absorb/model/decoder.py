@@ -228,11 +228,12 @@ class Decoder(torch.nn.Module):
 
     @torch.jit.export
     def sample_next(self, logits: Tensor, temperature: float, top_k: int, top_p: float, uniforms: Tensor) -> Tensor:
-        # The next token of every row of logits [b, vocab] or [b, 1, vocab] (float32), in transformers' order: greedy (the first
-        # maximum) at temperature 0; else logits / temperature, top-k (keep the k largest and those tied with the
-        # k-th), top-p (sort ascending, drop tokens whose cumulative probability is at most 1 - p, keep the most
-        # likely), then a draw: the first token, in vocabulary order, whose cumulative probability exceeds u times the
-        # total, u [b] (float64) from each row's own generator
+        # The next token of every row of logits [b, vocab] or [b, 1, vocab] (float32), with transformers' processors
+        # in their order: greedy (the first maximum) at temperature 0; else logits / temperature, top-k (keep the k
+        # largest and those tied with the k-th), top-p (in ascending order, drop the tokens whose cumulative
+        # probability is at most 1 - p, always keeping the most likely), then a draw by inverse transform with u [b]
+        # (float64) from each row's own generator. Without top-p the draw walks the vocabulary in its order; with it,
+        # the order the one sort top-p needs leaves (same distribution, no second pass over the vocabulary).
         logits = logits.reshape([logits.size(0), logits.size(-1)])
         if temperature <= 0.:
             return torch.argmax(logits, -1)
@@ -242,10 +243,13 @@ class Decoder(torch.nn.Module):
             x = x.masked_fill(x < kth, float("-inf"))
         if top_p < 1.:
             ordered, index = torch.sort(x, -1)
-            cumulative = torch.softmax(ordered, -1).cumsum(-1)
-            remove = cumulative <= 1. - top_p
+            p = torch.softmax(ordered, -1)
+            remove = p.cumsum(-1) <= 1. - top_p
             remove[:, -1] = False
-            x = x.masked_fill(torch.zeros_like(remove).scatter(-1, index, remove), float("-inf"))
+            c = p.masked_fill(remove, 0.).to(torch.float64).cumsum(-1)
+            target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
+            picked = torch.searchsorted(c, target, right=True).clamp(max=x.size(-1) - 1)
+            return index.gather(-1, picked).squeeze(1)
         c = torch.softmax(x.to(torch.float64), -1).cumsum(-1)
         target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
         picked = torch.searchsorted(c, target, right=True).squeeze(1)

@@ -1,6 +1,7 @@
 package absorb.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -9,38 +10,70 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The libtorch sampling kernel (used while decoding without a repetition penalty) picks the tokens the Java sampler
- * picks, which follows transformers' processors: same logits, same uniform number, same token.
+ * The libtorch sampling kernel (used while decoding without a repetition penalty) against the Java sampler, which
+ * follows transformers' processors: greedy and plain or top-k sampling pick the same token for the same uniform
+ * number; with top-p the kernel draws in sorted order, so it is checked to keep exactly the tokens the Java sampler
+ * keeps and to draw them with their probabilities.
  */
 class SamplingKernelTest {
     @Test
-    void kernelAndJavaSamplerAgree() {
+    void withoutTopPTheKernelPicksTheJavaSamplersToken() {
         Random r = new Random(3);
-        double[][] settings = {{0, 0, 1}, {1.0, 0, 1}, {0.7, 0, 0.9}, {1.3, 5, 1}, {1.0, 40, 0.8}, {0.5, 3, 0.5}};
-        int rows = 64, vocab = 200, agree = 0, total = 0;
+        double[][] settings = {{0, 0}, {1.0, 0}, {0.7, 0}, {1.3, 5}, {0.5, 40}};
+        int rows = 64, vocab = 200;
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
             for (double[] s : settings) {
                 float[] logits = new float[rows * vocab];
                 for (int i = 0; i < logits.length; i++) logits[i] = (float) (r.nextGaussian() * 2);
-                // a few exact ties, as real logits have
-                for (int b = 0; b < rows; b += 7) logits[b * vocab + 3] = logits[b * vocab + 9];
+                for (int b = 0; b < rows; b += 7) logits[b * vocab + 3] = logits[b * vocab + 9]; // ties, as real logits have
                 double[] u = new double[rows];
                 int[] expected = new int[rows];
                 for (int b = 0; b < rows; b++) {
                     long seed = 1000 + b;
-                    Sampler javaSampler = new Sampler(s[0], (int) s[1], s[2], 1.0, seed);
+                    Sampler javaSampler = new Sampler(s[0], (int) s[1], 1.0, 1.0, seed);
                     u[b] = javaSampler.isGreedy() ? 0 : new SplittableRandom(seed).nextDouble();
-                    float[] row = java.util.Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
-                    expected[b] = javaSampler.next(row, new long[0], 0);
+                    expected[b] = javaSampler.next(java.util.Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab),
+                            new long[0], 0);
                 }
                 long[] got = DecoderKernels.SAMPLE_NEXT.tensor(m, m.create(logits, new Shape(rows, 1, vocab)), s[0],
-                        (int) s[1], s[2], m.create(u)).toLongArray();
-                for (int b = 0; b < rows; b++) {
-                    total++;
-                    if (got[b] == expected[b]) agree++;
-                }
+                        (int) s[1], 1.0, m.create(u)).toLongArray();
+                for (int b = 0; b < rows; b++) assertEquals(expected[b], got[b], "row " + b + " " + java.util.Arrays.toString(s));
             }
         }
-        assertEquals(total, agree, "tokens chosen alike");
+    }
+
+    @Test
+    void withTopPTheKernelDrawsTheJavaSamplersDistribution() {
+        Random r = new Random(5);
+        int vocab = 60, draws = 40_000;
+        for (double[] s : new double[][] {{1.0, 0, 0.9}, {0.8, 20, 0.7}, {1.0, 0, 0.3}}) {
+            float[] row = new float[vocab];
+            for (int i = 0; i < vocab; i++) row[i] = (float) (r.nextGaussian() * 1.5);
+            // what the Java sampler keeps, and with which probabilities
+            float[] filtered = row.clone();
+            for (int i = 0; i < vocab; i++) filtered[i] = (float) (filtered[i] / s[0]);
+            if (s[1] > 0) Sampler.keepTopK(filtered, (int) s[1]);
+            Sampler.keepTopP(filtered, s[2]);
+            double[] expected = Sampler.softmax(filtered);
+            float[] logits = new float[draws * vocab];
+            double[] u = new double[draws];
+            SplittableRandom g = new SplittableRandom(7);
+            for (int d = 0; d < draws; d++) {
+                System.arraycopy(row, 0, logits, d * vocab, vocab);
+                u[d] = g.nextDouble();
+            }
+            long[] got;
+            try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+                got = DecoderKernels.SAMPLE_NEXT.tensor(m, m.create(logits, new Shape(draws, vocab)), s[0], (int) s[1],
+                        s[2], m.create(u)).toLongArray();
+            }
+            double[] freq = new double[vocab];
+            for (long t : got) freq[(int) t] += 1.0 / draws;
+            for (int i = 0; i < vocab; i++) {
+                if (expected[i] == 0) assertEquals(0, freq[i], 0, "token " + i + " is filtered out");
+                else assertEquals(expected[i], freq[i], 4 * Math.sqrt(expected[i] / draws) + 1e-9, "token " + i);
+            }
+            assertTrue(java.util.Arrays.stream(freq).sum() > 0.999);
+        }
     }
 }
