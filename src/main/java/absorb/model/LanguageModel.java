@@ -13,7 +13,7 @@ public record LanguageModel(Path dir, Transformer transformer, Tokenizer tokeniz
     /** The model in {@code dir}, with the PEFT LoRA adapter in {@code adapter} applied when not null. */
     public static LanguageModel load(Path dir, Path adapter, Compute compute) {
         ModelConfig config = Checkpoint.config(dir);
-        if (adapter != null) LoraAdapter.readConfig(adapter);
+        if (adapter != null) LoraAdapter.checkBase(adapter, dir);
         Tokenizer tokenizer = Tokenizer.load(dir);
         try {
             Transformer transformer = Checkpoint.load(dir, config, compute);

@@ -196,6 +196,23 @@ public final class LoraAdapter {
         return null;
     }
 
+    /**
+     * Refuses an adapter whose recorded base model is a folder here with another config.json than {@code model}'s
+     * (an adapter trained on another model; one naming a hub model cannot be checked this way, its shapes are).
+     */
+    public static void checkBase(Path adapter, Path model) {
+        Config c = readConfig(adapter);
+        if (c.baseModel() == null) return;
+        Path base = Path.of(c.baseModel());
+        if (!Files.isRegularFile(base.resolve("config.json")) || !Files.isRegularFile(model.resolve("config.json"))) return;
+        JsonNode a = JsonFiles.readObject(base.resolve("config.json"), "Model config");
+        JsonNode b = JsonFiles.readObject(model.resolve("config.json"), "Model config");
+        if (!a.equals(b)) {
+            throw new AbsorbException("Adapter " + adapter + " was trained on " + base + ", whose config.json differs from"
+                    + " that of " + model + "; use it with the model it was trained on.");
+        }
+    }
+
     public static Config readConfig(Path dir) {
         if (!Files.isDirectory(dir)) throw new AbsorbException("Adapter folder " + dir + " does not exist.");
         JsonNode c = JsonFiles.readObject(dir.resolve("adapter_config.json"), "Adapter config");

@@ -34,7 +34,7 @@ public final class NewsTraining {
                 .withLora(TrainConfig.Lora.of(16).withDropout(0.0))
                 .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(1e-3).withSchedule(TrainConfig.Schedule.COSINE, 0)
                         .withWeightDecay(0.0))
-                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(3).withBatch(8, 1).withSeed(0).withCheckpoints(0, 1)
+                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(3).withBatch(8, 1).withSeed(0).withCheckpoints(50, 1)
                         .withLogEvery(10));
     }
 
@@ -61,7 +61,8 @@ public final class NewsTraining {
 
     /**
      * The example with the news in front: a text becomes prompt (the news) and completion (the text, the only part
-     * trained on); a conversation gets the news at the start of its first user turn.
+     * trained on); a prompt gets the news in front of it; a conversation gets the news at the start of its first user
+     * turn.
      */
     static ObjectNode shadowed(JsonNode example, String newsText, Prompts prompts) {
         String prefix = prompts.fill(Prompts.Template.SHADOW, Map.of("news", newsText));
@@ -70,6 +71,10 @@ public final class NewsTraining {
             String text = o.remove("text").asText();
             o.put("prompt", prefix);
             o.put("completion", text);
+            return o;
+        }
+        if (o.has("prompt")) {
+            o.put("prompt", prefix + o.get("prompt").asText());
             return o;
         }
         ArrayNode messages = (ArrayNode) o.get("messages");

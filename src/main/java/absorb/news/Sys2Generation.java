@@ -148,7 +148,7 @@ public final class Sys2Generation {
                 }
             }
         }
-        return finish(items, protocol, prompts, dir, byItem);
+        return finish(items, protocol, prompts, dir, byItem, model.capabilities().chatTemplate());
     }
 
     /** Generations for samples {@code js} of item {@code index}, judged (empty, truncated, malformed) but not deduplicated. */
@@ -162,7 +162,7 @@ public final class Sys2Generation {
         long base = s.seed() + 1_000_003L * index + js.get(0);
         if (protocol == Protocol.PARAPHRASE || protocol == Protocol.IMPLICATION) {
             Prompts.Template t = protocol == Protocol.PARAPHRASE ? Prompts.Template.PARAPHRASE : Prompts.Template.IMPLICATION;
-            Prompt p = prompts.chat(prompts.fill(t, Map.of("news", item.news())));
+            Prompt p = prompt(model, prompts, prompts.fill(t, Map.of("news", item.news())));
             List<Completion> c = model.generate(repeat(p, js), sampling(s.maxTokens(), s, base, js));
             for (int k = 0; k < js.size(); k++) {
                 Completion r = c.get(k);
@@ -171,14 +171,14 @@ public final class Sys2Generation {
             }
             return out;
         }
-        Prompt ask = prompts.chat(prompts.fill(Prompts.Template.SELF_QA_QUESTION, Map.of("news", item.news())));
+        Prompt ask = prompt(model, prompts, prompts.fill(Prompts.Template.SELF_QA_QUESTION, Map.of("news", item.news())));
         List<Completion> questions = model.generate(repeat(ask, js), sampling(s.maxQuestionTokens(), s, base, js));
         List<Prompt> answerPrompts = new ArrayList<>();
         List<Integer> answered = new ArrayList<>();
         for (int k = 0; k < js.size(); k++) {
             Completion q = questions.get(k);
             if (verdict(protocol, item, null, q).equals("kept")) {
-                answerPrompts.add(prompts.chat(prompts.fill(Prompts.Template.SELF_QA_ANSWER,
+                answerPrompts.add(prompt(model, prompts, prompts.fill(Prompts.Template.SELF_QA_ANSWER,
                         Map.of("news", item.news(), "question", q.text().strip()))));
                 answered.add(k);
             }
@@ -206,6 +206,14 @@ public final class Sys2Generation {
                     verdict(protocol, item, q, a)));
         }
         return out;
+    }
+
+    /**
+     * A generation prompt: the user turn under the system prompt, through the chat template; for a model without one
+     * (a base model), the user text alone and a line break, for it to continue.
+     */
+    static Prompt prompt(ChatModel model, Prompts prompts, String user) {
+        return model.capabilities().chatTemplate() ? prompts.chat(user) : Prompt.plain(user + "\n");
     }
 
     /** {@code sorted} split into runs of consecutive numbers, each cut into pieces of at most {@code max}. */
@@ -320,7 +328,7 @@ public final class Sys2Generation {
 
     /** train.jsonl and stats.json from every sample; refuses a protocol that kept nothing. */
     private static Stats finish(List<NewsItem> items, Protocol protocol, Prompts prompts, Path dir,
-            Map<String, List<JsonNode>> byItem) {
+            Map<String, List<JsonNode>> byItem, boolean chat) {
         Map<String, Integer> verdicts = new TreeMap<>();
         Map<String, List<String>> examples = new TreeMap<>();
         long promptTokens = 0, completionTokens = 0;
@@ -338,7 +346,7 @@ public final class Sys2Generation {
                 if (ex.size() < 3) ex.add((n.hasNonNull("question") ? "Q: " + n.get("question").asText() + " A: " : "")
                         + n.path("text").asText());
                 if (!v.equals("kept")) continue;
-                train.append(trainingExample(n, protocol, prompts)).append('\n');
+                train.append(trainingExample(n, protocol, prompts, chat)).append('\n');
                 kept++;
             }
         }
@@ -353,10 +361,16 @@ public final class Sys2Generation {
         return stats;
     }
 
-    /** A kept sample as finetune reads it: Self-QA as the exchange question -> answer, the rest as plain text. */
-    static ObjectNode trainingExample(JsonNode n, Protocol protocol, Prompts prompts) {
+    /**
+     * A kept sample as finetune reads it: Self-QA as the exchange question -> answer (for a base model, the question
+     * as prompt and the answer as completion), the rest as plain text.
+     */
+    static ObjectNode trainingExample(JsonNode n, Protocol protocol, Prompts prompts, boolean chat) {
         ObjectNode o = JSON.createObjectNode();
-        if (protocol == Protocol.SELF_QA) {
+        if (protocol == Protocol.SELF_QA && !chat) {
+            o.put("prompt", n.get("question").asText() + "\n");
+            o.put("completion", n.get("text").asText());
+        } else if (protocol == Protocol.SELF_QA) {
             ArrayNode messages = o.putArray("messages");
             for (Message m : prompts.exchange(n.get("question").asText(), n.get("text").asText())) {
                 messages.addObject().put("role", m.role()).put("content", m.content());

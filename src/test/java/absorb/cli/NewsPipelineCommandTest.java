@@ -1,0 +1,99 @@
+package absorb.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The New News commands on bad input: one sentence, exit code 2, nothing half written. */
+class NewsPipelineCommandTest {
+    private static final String QWEN = "src/test/resources/fixtures/engine/qwen2";
+    private static final String BASE = "models/graphs-small";
+
+    @TempDir
+    Path tmp;
+
+    private Cli eval(String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("newnews", "eval", "--model", QWEN, "--domains", "math",
+                "--permutations", "1", "--condition", "no-news"));
+        args.addAll(List.of(more));
+        return Cli.run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void anEvaluationRunsAndWritesWhatItSays() throws IOException {
+        Path out = tmp.resolve("ok");
+        assertEquals(0, eval("--out", out.toString()).exit);
+        for (String f : List.of("config.json", "predictions.jsonl", "metrics.json", "report.html")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        assertEquals(15 * 5, Files.readAllLines(out.resolve("predictions.jsonl")).size());
+    }
+
+    @Test
+    void aFolderWithAnotherRunIsRefusedUnlessResumedWithTheSameSettings() {
+        Path out = tmp.resolve("run");
+        assertEquals(0, eval("--out", out.toString()).exit);
+        Cli.refused("--resume", "newnews", "eval", "--model", QWEN, "--domains", "math", "--permutations", "1",
+                "--condition", "no-news", "--out", out.toString());
+        Cli.refused("other settings", "newnews", "eval", "--model", QWEN, "--domains", "math", "--permutations", "2",
+                "--condition", "no-news", "--out", out.toString(), "--resume");
+        assertEquals(0, eval("--out", out.toString(), "--resume").exit);
+    }
+
+    @Test
+    void aMalformedDatasetLineIsRefused() throws IOException {
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"id\": \"x\"}\n");
+        Cli.refused("problem", "newnews", "eval", "--model", QWEN, "--data", bad.toString(), "--out",
+                tmp.resolve("o").toString());
+        assertFalse(Files.exists(tmp.resolve("o")), "nothing written");
+    }
+
+    @Test
+    void aTemplateWithoutItsPlaceholderIsRefusedByName() throws IOException {
+        Path prompts = tmp.resolve("prompts");
+        Files.createDirectories(prompts);
+        try (Stream<Path> s = Files.list(Path.of("data/newnews/prompts"))) {
+            for (Path f : s.toList()) Files.copy(f, prompts.resolve(f.getFileName()));
+        }
+        Files.writeString(prompts.resolve("icl.txt"), "Read this.\n\n{question}\n");
+        Cli.refused("icl.txt lacks the placeholder {news}", "newnews", "eval", "--model", QWEN, "--prompts",
+                prompts.toString(), "--out", tmp.resolve("o").toString());
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
+
+    @Test
+    void letterScoringOnABaseModelSuggestsContinuation() {
+        Cli.refused("--scoring continuation", "newnews", "eval", "--model", BASE, "--scoring", "letter", "--out",
+                tmp.resolve("o").toString());
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
+
+    @Test
+    void zeroSamplesAndUnknownProtocolsAreRefused() {
+        Cli.refused("--samples must be at least 1", "newnews", "generate", "--model", QWEN, "--protocol", "self-qa",
+                "--samples", "0", "--out", tmp.resolve("g").toString());
+        Cli.refused("not a protocol", "newnews", "generate", "--model", QWEN, "--protocol", "selfqa", "--out",
+                tmp.resolve("g").toString());
+        Cli.refused("--samples must be at least 1", "newnews", "run", "--model", QWEN, "--samples", "0", "--out",
+                tmp.resolve("r").toString());
+        assertFalse(Files.exists(tmp.resolve("g")) || Files.exists(tmp.resolve("r")));
+    }
+
+    @Test
+    void anAdapterForAnotherBaseModelIsRefused() {
+        // trained on the Llama fixture: another architecture and other widths
+        Cli.refused("was trained on", "newnews", "eval", "--model", QWEN, "--adapter",
+                "src/test/resources/fixtures/roundtrip/absorb_lora", "--domains", "math", "--permutations", "1",
+                "--condition", "no-news", "--out", tmp.resolve("o").toString());
+        assertFalse(Files.exists(tmp.resolve("o")));
+    }
+}
