@@ -14,7 +14,7 @@ public final class NewsSets {
     /** The items of a New News file, refused with its problems when the validator finds any. */
     public static List<NewsItem> load(Path file) {
         try {
-            return NewsDataset.load(file);
+            return NewsDataset.load(file, true);
         } catch (IOException e) {
             throw new AbsorbException("Cannot read New News file " + file + ": " + e.getMessage() + ".");
         }
