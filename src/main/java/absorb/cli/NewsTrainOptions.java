@@ -28,6 +28,10 @@ final class NewsTrainOptions {
     @Option(names = "--train-seed", paramLabel = "S", description = "Seed of shuffling and adapter initialisation (0).")
     Long seed;
 
+    @Option(names = "--deterministic", description = "One thread and per-step seeds: a training killed and resumed ends"
+            + " with the weights of one never interrupted.")
+    boolean deterministic;
+
     TrainConfig config(Path model) {
         TrainConfig c = NewsTraining.defaults(model, null, null);
         TrainConfig.Lora lora = full ? TrainConfig.Lora.OFF
@@ -37,6 +41,7 @@ final class NewsTrainOptions {
         if (epochs != null) r = r.withEpochs(epochs);
         if (batchSize != null) r = r.withBatch(batchSize, 1);
         if (seed != null) r = r.withSeed(seed);
+        if (deterministic) r = r.withDeterministic(true);
         TrainConfig.Data d = maxLength != null ? c.data().withMaxLength(maxLength) : c.data();
         return new TrainConfig(d, lora, o, r);
     }

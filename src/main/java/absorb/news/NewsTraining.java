@@ -25,8 +25,8 @@ public final class NewsTraining {
 
     /**
      * The defaults the pipeline trains with: LoRA of rank 16 and alpha 32 on every projection, no dropout, AdamW at
-     * 1e-3 with a cosine schedule after 5% warm-up ... (see README, "New News: training defaults", for the sweep
-     * behind them), batches of 8, 3 epochs.
+     * 1e-3 with a cosine schedule and no weight decay, batches of 8, 3 epochs, a checkpoint every 50 steps (see the
+     * README's New News section for the sweep behind them).
      */
     public static TrainConfig defaults(Path model, Path data, Path out) {
         return TrainConfig.defaults(model, data, out)
@@ -112,6 +112,7 @@ public final class NewsTraining {
         o.put("grad_accum", c.run().gradAccum());
         o.put("max_length", c.data().maxLength());
         o.put("seed", c.run().seed());
+        o.put("deterministic", c.run().deterministic());
         return o;
     }
 }
