@@ -12,7 +12,6 @@ import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -124,9 +123,9 @@ public final class NewsExperiment {
         evalInputs.put("permutations", s.scoring().permutations());
         log.accept("== baseline: the model without the news, with it in context, and with the options alone");
         EvalRun.Result baseline = evaluate("baseline", base, items, List.of(NewsEvaluation.Condition.NO_NEWS,
-                NewsEvaluation.Condition.ICL, NewsEvaluation.Condition.OPTIONS_ONLY), evalInputs, null);
+                NewsEvaluation.Condition.ICL, NewsEvaluation.Condition.OPTIONS_ONLY), evalInputs);
         EvalRun.Result controlBefore = control.isEmpty() ? null
-                : evaluate("control-baseline", base, control, List.of(NewsEvaluation.Condition.NO_NEWS), evalInputs, null);
+                : evaluate("control-baseline", base, control, List.of(NewsEvaluation.Condition.NO_NEWS), evalInputs);
         List<Trained> trained = new ArrayList<>();
         Map<String, Sys2Generation.Stats> generation = new LinkedHashMap<>();
         for (Sys2Generation.Protocol p : s.protocols()) {
@@ -160,7 +159,7 @@ public final class NewsExperiment {
                 }
             }
         }
-        NewsResults results = NewsResults.of(baseline, controlBefore, trained, generation, s, stages, models, out);
+        NewsResults results = NewsResults.of(baseline, controlBefore, trained, generation, s, stages, models);
         results.write(out, prompts, items);
         return results;
     }
@@ -212,11 +211,11 @@ public final class NewsExperiment {
             inputs.put("adapter", train.fingerprint());
             List<NewsEvaluation.Condition> conds = new ArrayList<>(List.of(NewsEvaluation.Condition.NO_NEWS));
             if (s.iclAfter() && !shadowed) conds.add(NewsEvaluation.Condition.ICL);
-            EvalRun.Result r = evaluate("eval/" + name, tuned, items, conds, inputs, null);
+            EvalRun.Result r = evaluate("eval/" + name, tuned, items, conds, inputs);
             double retention = Double.NaN;
             if (controlBefore != null) {
                 EvalRun.Result after = evaluate("eval/" + name + "/control", tuned, control,
-                        List.of(NewsEvaluation.Condition.NO_NEWS), inputs, null);
+                        List.of(NewsEvaluation.Condition.NO_NEWS), inputs);
                 retention = retention(controlBefore, after);
             }
             return new Trained(name, p.label, n, shadowed, r, retention, train.record());
@@ -255,7 +254,7 @@ public final class NewsExperiment {
 
     /** An evaluation stage in {@code name}: predictions resumed, results recorded. */
     private EvalRun.Result evaluate(String name, ChatModel model, List<NewsItem> set,
-            List<NewsEvaluation.Condition> conditions, ObjectNode inputs, String note) {
+            List<NewsEvaluation.Condition> conditions, ObjectNode inputs) {
         ObjectNode in = inputs.deepCopy();
         in.put("conditions", String.join(",", conditions.stream().map(c -> c.label).toList()));
         in.put("questions", set.stream().mapToInt(i -> i.questions().size()).sum());
@@ -302,9 +301,5 @@ public final class NewsExperiment {
         public void onMessage(String message) {
             log.accept(stage + ": " + message);
         }
-    }
-
-    static boolean exists(Path p) {
-        return Files.exists(p);
     }
 }

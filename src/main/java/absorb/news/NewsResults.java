@@ -52,7 +52,7 @@ public final class NewsResults {
 
     static NewsResults of(EvalRun.Result baseline, EvalRun.Result controlBefore, List<NewsExperiment.Trained> trained,
             Map<String, Sys2Generation.Stats> generation, NewsExperiment.Settings settings, ObjectNode stages,
-            NewsExperiment.Models models, Path out) {
+            NewsExperiment.Models models) {
         return new NewsResults(baseline, controlBefore, trained, generation, settings, stages, models.baseDir().toString(),
                 models.base().config().parameterCount());
     }
@@ -117,6 +117,7 @@ public final class NewsResults {
         o.put("parameters", parameters);
         ObjectNode base = o.putObject("baseline");
         baseline.conditions().forEach((c, r) -> base.set(c, EvalRun.conditionJson(r)));
+        if (controlBefore != null) o.set("control_baseline", EvalRun.conditionJson(controlBefore.conditions().get("no-news")));
         ObjectNode diffs = o.putObject("paired_differences");
         EvalRun.differences(baseline, settings.scoring()).forEach((k, v) -> diffs.set(k, EvalRun.intervalJson(v)));
         ArrayNode ft = o.putArray("fine_tuned");
