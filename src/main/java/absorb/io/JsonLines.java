@@ -89,6 +89,55 @@ public final class JsonLines implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Each record of {@code file} in order, streamed (none when it does not exist). What follows the last newline, a
+     * record cut short by a kill, is cut off the file first.
+     */
+    public static void forEach(Path file, java.util.function.Consumer<JsonNode> each) {
+        if (!Files.isRegularFile(file)) return;
+        try {
+            dropUnfinishedLine(file);
+            try (java.io.BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                int n = 0;
+                for (String line; (line = in.readLine()) != null; ) {
+                    n++;
+                    if (line.isBlank()) continue;
+                    JsonNode record;
+                    try {
+                        record = JSON.readTree(line);
+                    } catch (IOException e) {
+                        throw new AbsorbException(file + " line " + n + " is not a JSON record; the file is damaged"
+                                + " (remove it to start afresh).");
+                    }
+                    each.accept(record);
+                }
+            }
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot read " + file + ": " + AtomicFile.describe(e) + ".");
+        }
+    }
+
+    /** Cuts the file after its last newline. */
+    private static void dropUnfinishedLine(Path file) throws IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            long end = f.length(), keep = end;
+            byte[] buf = new byte[8192];
+            while (keep > 0) {
+                int n = (int) Math.min(buf.length, keep);
+                f.seek(keep - n);
+                f.readFully(buf, 0, n);
+                int i = n - 1;
+                while (i >= 0 && buf[i] != '\n') i--;
+                if (i >= 0) {
+                    keep = keep - n + i + 1;
+                    break;
+                }
+                keep -= n;
+            }
+            if (keep < end) f.setLength(keep);
+        }
+    }
+
     @Override
     public synchronized void close() {
         try {

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,12 +116,14 @@ public final class Sys2Generation {
     public static Stats generate(ChatModel model, List<NewsItem> items, Protocol protocol, Prompts prompts, Settings s,
             Path dir, Consumer<String> progress) {
         Path samplesFile = dir.resolve("samples.jsonl");
-        Map<String, List<JsonNode>> byItem = new LinkedHashMap<>();
+        // what an earlier, interrupted attempt made: which samples exist, and the kept ones' texts (for duplicates)
         Set<String> done = new HashSet<>();
-        for (JsonNode n : JsonLines.read(samplesFile)) {
-            String key = n.path("news_id").asText() + "|" + n.path("sample").asInt();
-            if (done.add(key)) byItem.computeIfAbsent(n.path("news_id").asText(), k -> new ArrayList<>()).add(n);
-        }
+        Map<String, Kept> kept = new HashMap<>();
+        JsonLines.forEach(samplesFile, n -> {
+            String item = n.path("news_id").asText();
+            if (!done.add(item + "|" + n.path("sample").asInt())) return;
+            if (n.path("verdict").asText().equals("kept")) kept.computeIfAbsent(item, k -> new Kept()).add(comparable(n));
+        });
         if (!done.isEmpty()) progress.accept(protocol.label + ": resuming with " + done.size() + " samples already made.");
         long t0 = System.nanoTime();
         int made = 0, todo = 0;
@@ -130,13 +133,13 @@ public final class Sys2Generation {
         try (JsonLines out = JsonLines.append(samplesFile)) {
             for (int i = 0; i < items.size(); i++) {
                 NewsItem item = items.get(i);
-                List<JsonNode> kept = byItem.computeIfAbsent(item.id(), k -> new ArrayList<>());
+                Kept itemKept = kept.computeIfAbsent(item.id(), k -> new Kept());
                 List<Integer> missing = new ArrayList<>();
                 for (int j = 0; j < s.samples(); j++) if (!done.contains(item.id() + "|" + j)) missing.add(j);
                 for (List<Integer> js : runs(missing, 32)) {
                     for (ObjectNode n : sample(model, item, i, js, protocol, prompts, s)) {
-                        judgeDuplicate(n, kept, s.nearDuplicate(), protocol);
-                        kept.add(n);
+                        judgeDuplicate(n, itemKept, s.nearDuplicate(), protocol);
+                        if (n.path("verdict").asText().equals("kept")) itemKept.add(comparable(n));
                         out.write(n);
                     }
                     out.flush();
@@ -146,9 +149,21 @@ public final class Sys2Generation {
                             protocol.label, i + 1, items.size(), item.id(), made, todo, made / Math.max(elapsed, 1e-9),
                             NewsEvaluation.eta(elapsed / made * (todo - made))));
                 }
+                kept.remove(item.id()); // the next items compare only with their own samples
             }
         }
-        return finish(items, protocol, prompts, dir, byItem, model.capabilities().chatTemplate());
+        return finish(items, protocol, prompts, dir, model.capabilities().chatTemplate());
+    }
+
+    /** The kept samples of one item, as the duplicate check compares them: normalised text and word trigrams. */
+    static final class Kept {
+        final List<String> texts = new ArrayList<>();
+        final List<Set<String>> trigrams = new ArrayList<>();
+
+        void add(String comparable) {
+            texts.add(comparable);
+            trigrams.add(Sys2Generation.trigrams(comparable));
+        }
     }
 
     /** Generations for samples {@code js} of item {@code index}, judged (empty, truncated, malformed) but not deduplicated. */
@@ -265,18 +280,16 @@ public final class Sys2Generation {
     }
 
     /** A sample that passed the filter is a duplicate when its text equals a kept one's, near one when similar. */
-    static void judgeDuplicate(ObjectNode n, List<JsonNode> earlier, double near, Protocol protocol) {
+    static void judgeDuplicate(ObjectNode n, Kept earlier, double near, Protocol protocol) {
         if (!n.path("verdict").asText().equals("kept") || protocol == Protocol.NAIVE) return;
         String text = comparable(n);
         Set<String> grams = trigrams(text);
-        for (JsonNode e : earlier) {
-            if (!e.path("verdict").asText().equals("kept")) continue;
-            String other = comparable(e);
-            if (other.equals(text)) {
+        for (int k = 0; k < earlier.texts.size(); k++) {
+            if (earlier.texts.get(k).equals(text)) {
                 n.put("verdict", "duplicate");
                 return;
             }
-            if (jaccard(grams, trigrams(other)) >= near) {
+            if (jaccard(grams, earlier.trigrams.get(k)) >= near) {
                 n.put("verdict", "near_duplicate");
                 return;
             }
@@ -326,37 +339,58 @@ public final class Sys2Generation {
         return o;
     }
 
-    /** train.jsonl and stats.json from every sample; refuses a protocol that kept nothing. */
-    private static Stats finish(List<NewsItem> items, Protocol protocol, Prompts prompts, Path dir,
-            Map<String, List<JsonNode>> byItem, boolean chat) {
+    /**
+     * train.jsonl and stats.json from every sample, streamed in the order they were made (item by item, sample by
+     * sample, as an uninterrupted run writes them); refuses a protocol that kept nothing.
+     */
+    private static Stats finish(List<NewsItem> items, Protocol protocol, Prompts prompts, Path dir, boolean chat) {
+        Set<String> wanted = new HashSet<>();
+        items.forEach(i -> wanted.add(i.id()));
         Map<String, Integer> verdicts = new TreeMap<>();
         Map<String, List<String>> examples = new TreeMap<>();
-        long promptTokens = 0, completionTokens = 0;
-        StringBuilder train = new StringBuilder();
-        int kept = 0;
-        for (NewsItem item : items) {
-            List<JsonNode> samples = new ArrayList<>(byItem.getOrDefault(item.id(), List.of()));
-            samples.sort(java.util.Comparator.comparingInt(n -> n.path("sample").asInt()));
-            for (JsonNode n : samples) {
+        long[] tokens = new long[2];
+        int[] kept = new int[1];
+        Path train = dir.resolve("train.jsonl");
+        Path partial = dir.resolve(".train.jsonl.tmp");
+        try (java.io.BufferedWriter w = java.nio.file.Files.newBufferedWriter(partial, java.nio.charset.StandardCharsets.UTF_8)) {
+            JsonLines.forEach(dir.resolve("samples.jsonl"), n -> {
+                if (!wanted.contains(n.path("news_id").asText())) return;
                 String v = n.path("verdict").asText();
                 verdicts.merge(v, 1, Integer::sum);
-                promptTokens += n.path("prompt_tokens").asLong();
-                completionTokens += n.path("completion_tokens").asLong();
+                tokens[0] += n.path("prompt_tokens").asLong();
+                tokens[1] += n.path("completion_tokens").asLong();
                 List<String> ex = examples.computeIfAbsent(v, k -> new ArrayList<>());
                 if (ex.size() < 3) ex.add((n.hasNonNull("question") ? "Q: " + n.get("question").asText() + " A: " : "")
                         + n.path("text").asText());
-                if (!v.equals("kept")) continue;
-                train.append(trainingExample(n, protocol, prompts, chat)).append('\n');
-                kept++;
-            }
+                if (!v.equals("kept")) return;
+                try {
+                    w.write(trainingExample(n, protocol, prompts, chat).toString());
+                    w.write('\n');
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                kept[0]++;
+            });
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            throw new AbsorbException("Cannot write " + train + ": " + e.getMessage() + ".");
         }
-        Stats stats = new Stats(protocol.label, kept, verdicts, promptTokens, completionTokens, examples);
-        if (kept == 0) {
+        Stats stats = new Stats(protocol.label, kept[0], verdicts, tokens[0], tokens[1], examples);
+        if (kept[0] == 0) {
+            try {
+                java.nio.file.Files.deleteIfExists(partial);
+            } catch (java.io.IOException ignored) {
+                // a hidden temporary file; the message below is what matters
+            }
             throw new AbsorbException("The generator produced nothing usable for " + protocol.label + ": all "
                     + stats.generated() + " samples were filtered out (" + verdicts + "); see " + dir.resolve("samples.jsonl")
                     + ".");
         }
-        AtomicFile.writeString(dir.resolve("train.jsonl"), train.toString());
+        try {
+            java.nio.file.Files.move(partial, train, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new AbsorbException("Cannot write " + train + ": " + e.getMessage() + ".");
+        }
         AtomicFile.writeJson(dir.resolve("stats.json"), statsJson(stats), true);
         return stats;
     }
