@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
         summary.section(report, "Summary: what the demo shows", GraphDemo.summaryIntro(settings));
         summary.write(out.resolve("summary.json"), (System.nanoTime() - t0) / 1e9);
         report.write(out.resolve("report.html"));
-        int all = summary.claims().size();
+        long all = summary.thresholded();
         log(String.format(Locale.ROOT, "%d of %d claims hold with seed %d%s; report: %s, summary: %s",
                 summary.heldAtSeed(), all, seed, robustnessSeeds > 0 ? String.format(Locale.ROOT,
                         ", %d in all %d seeds", summary.heldEverywhere(), robustnessSeeds + 1) : "",

@@ -12,7 +12,8 @@ import java.util.Locale;
  *
  * @param name dotted name, study first ({@code graphs.grid.final_accuracy})
  * @param value the measured value (NaN where it could not be measured)
- * @param threshold the condition in words and numbers ({@code ">= 0.8"})
+ * @param threshold the condition in words and numbers ({@code ">= 0.8"}); null for a measurement reported beside the
+ *     claims and held to no threshold
  * @param holds whether the value meets the threshold
  * @param what what was measured, where, and on which hook point
  * @param otherSeeds the same claim measured with other seeds (empty when none were run)
@@ -28,6 +29,15 @@ public record Claim(String name, double value, String threshold, boolean holds, 
 
     public static Claim of(String name, double value, String threshold, boolean holds, String what) {
         return new Claim(name, value, threshold, holds, what, List.of());
+    }
+
+    /** A number reported with the claims (and with every seed) but held to no threshold. */
+    public static Claim measurement(String name, double value, String what) {
+        return new Claim(name, value, null, true, what, List.of());
+    }
+
+    public boolean isMeasurement() {
+        return threshold == null;
     }
 
     public Claim withOtherSeeds(List<Seeded> seeds) {
@@ -55,6 +65,12 @@ public record Claim(String name, double value, String threshold, boolean holds, 
 
     /** One line: the value, the threshold, the verdict (and across seeds), and what was measured. */
     public String line() {
+        if (isMeasurement()) {
+            StringBuilder others = new StringBuilder();
+            for (Seeded s : otherSeeds) others.append(others.length() == 0 ? "; other seeds " : ", ").append(format(s.value()));
+            return String.format(Locale.ROOT, "%s = %s (a measurement, held to no threshold%s). %s.", name, format(value),
+                    others, what);
+        }
         return String.format(Locale.ROOT, "%s = %s (threshold %s): %s%s. %s.", name, format(value), threshold,
                 holds ? "holds" : "does NOT hold", otherSeeds.isEmpty() ? "" : " (in " + acrossSeeds() + ")", what);
     }
@@ -64,17 +80,22 @@ public record Claim(String name, double value, String threshold, boolean holds, 
         ObjectNode o = claims.addObject();
         o.put("name", name);
         putNumber(o, "value", value);
-        o.put("threshold", threshold);
-        o.put("holds", holds);
+        if (isMeasurement()) {
+            o.putNull("threshold");
+            o.put("measurement", true);
+        } else {
+            o.put("threshold", threshold);
+            o.put("holds", holds);
+        }
         o.put("measured", what);
         ArrayNode again = o.putArray("other_seeds");
         for (Seeded s : otherSeeds) {
             ObjectNode e = again.addObject();
             e.put("seed", s.seed());
             putNumber(e, "value", s.value());
-            e.put("holds", s.holds());
+            if (!isMeasurement()) e.put("holds", s.holds());
         }
-        o.put("holds_across_seeds", acrossSeeds());
+        if (!isMeasurement()) o.put("holds_across_seeds", acrossSeeds());
     }
 
     /**

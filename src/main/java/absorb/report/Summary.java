@@ -35,21 +35,29 @@ public final class Summary {
         return List.copyOf(claims);
     }
 
+    /** The claims held to a threshold (not the measurements reported beside them). */
+    public long thresholded() {
+        return claims.stream().filter(c -> !c.isMeasurement()).count();
+    }
+
     /** Claims that hold with the first seed. */
     public long heldAtSeed() {
-        return claims.stream().filter(Claim::holds).count();
+        return claims.stream().filter(c -> !c.isMeasurement() && c.holds()).count();
     }
 
     /** Claims that hold with every seed they were measured with. */
     public long heldEverywhere() {
-        return claims.stream().filter(Claim::holdsInEverySeed).count();
+        return claims.stream().filter(c -> !c.isMeasurement() && c.holdsInEverySeed()).count();
     }
 
     /** The report's summary: {@code intro} (if any), then each claim's line marked as holding or not in every seed. */
     public void section(HtmlReport report, String heading, String intro) {
         report.section(heading);
         if (intro != null) report.paragraph(intro);
-        for (Claim c : claims) report.verdict(c.line(), c.holdsInEverySeed());
+        for (Claim c : claims) {
+            if (c.isMeasurement()) report.paragraph(c.line());
+            else report.verdict(c.line(), c.holdsInEverySeed());
+        }
     }
 
     /** Writes summary.json, with the wall time the demo took. */
