@@ -34,6 +34,15 @@ public final class EvalRun {
             NewsEvaluation.ConditionResult r = conditions.get(condition);
             return r == null ? Double.NaN : r.metrics().get("acc").overall().estimate();
         }
+
+        /** Accuracy in {@code condition} over the questions in {@code ids} only (NaN when none was asked). */
+        public double accuracyOn(String condition, Set<String> ids) {
+            List<NewsEvaluation.Prediction> ps = predictions.get(condition);
+            if (ps == null) return Double.NaN;
+            long asked = ps.stream().filter(p -> ids.contains(p.questionId())).count();
+            long right = ps.stream().filter(p -> ids.contains(p.questionId()) && p.correct()).count();
+            return asked == 0 ? Double.NaN : (double) right / asked;
+        }
     }
 
     private EvalRun() {}

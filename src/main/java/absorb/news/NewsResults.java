@@ -69,6 +69,11 @@ public final class NewsResults {
         return baseline.accuracy("options-only");
     }
 
+    /** The base model's evaluation (no news, ICL, options only). */
+    public EvalRun.Result baseline() {
+        return baseline;
+    }
+
     public List<NewsExperiment.Trained> trained() {
         return trained;
     }
