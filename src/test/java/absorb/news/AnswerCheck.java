@@ -23,8 +23,13 @@ final class AnswerCheck {
     }
 
     AnswerCheck(Path file) {
+        this(file, false);
+    }
+
+    /** As above; with {@code anyDomain} the file may name domains of its own (the control questions). */
+    AnswerCheck(Path file, boolean anyDomain) {
         try {
-            for (NewsItem item : NewsDataset.load(file)) {
+            for (NewsItem item : NewsDataset.load(file, anyDomain)) {
                 for (NewsItem.Question q : item.questions()) questions.put(q.id(), q);
             }
         } catch (IOException e) {
