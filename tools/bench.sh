@@ -26,6 +26,12 @@ for ((r = 1; r <= rounds; r++)); do
   run qwen_absorb "$here/absorb" bench --shape qwen2.5-0.5b --threads "$threads" --repeats 1
   run qwen_ref "$py" "$here/tools/bench_reference.py" --shape qwen2.5-0.5b --threads "$threads" --repeats 1
   run qwen_bf16_absorb "$here/absorb" bench --shape qwen2.5-0.5b --threads "$threads" --repeats 1 --dtype bf16
+  if [ "${NEWS:-0}" = 1 ]; then # the New News loops (NEWS=1 tools/bench.sh ...)
+    run news_small_absorb "$here/absorb" bench --shape small-30m --threads "$threads" --skip-inference --news
+    run news_small_ref "$py" "$here/tools/bench_reference.py" --shape small-30m --threads "$threads" --skip-inference --news
+    run news_qwen_absorb "$here/absorb" bench --shape qwen2.5-0.5b --threads "$threads" --skip-inference --news --repeats 1
+    run news_qwen_ref "$py" "$here/tools/bench_reference.py" --shape qwen2.5-0.5b --threads "$threads" --skip-inference --news --repeats 1
+  fi
 done
 
 "$py" - "$out" <<'EOF'
@@ -59,5 +65,13 @@ print("|---|---|---:|---:|---:|")
 for shape, what, a, r, k in rows:
     if k in a and k in r:
         print(f"| {shape} | {what} | {a[k]:.1f} | {r[k]:.1f} | {a[k] / r[k]:.2f}x |")
+if os.path.exists(os.path.join(d, "news_small_absorb.jsonl")):
+    for shape, a, r in (("small-30m", load("news_small_absorb"), load("news_small_ref")),
+                        ("qwen2.5-0.5b", load("news_qwen_absorb"), load("news_qwen_ref"))):
+        for what, k, ref in (("batched sampling, 16 x 64 + 128 (tok/s)", "sample_tok_s", "transformers generate"),
+                             ("continuation scoring (questions/s)", "mc_continuation_q_s", "lm-eval hf"),
+                             ("letter scoring (prompts/s)", "mc_letter_prompts_s", "transformers forward")):
+            if k in a and k in r:
+                print(f"| {shape} | {what}, against {ref} | {a[k]:.1f} | {r[k]:.1f} | {a[k] / r[k]:.2f}x |")
 EOF
 echo "raw runs: $out" >&2
