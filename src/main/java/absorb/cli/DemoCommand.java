@@ -77,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
         try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
             GraphDemo.run(lm, dir, adapter, settings, out, report, summary, DemoCommand::log);
         }
-        summary.section(report, "Summary: what the demo shows", GraphDemo.summaryIntro(settings));
+        summary.section(report, 1, "Summary: what the demo shows", GraphDemo.summaryIntro(settings), out);
         summary.write(out.resolve("summary.json"), (System.nanoTime() - t0) / 1e9);
         report.write(out.resolve("report.html"));
         int all = summary.claims().size();
