@@ -8,6 +8,7 @@ import absorb.model.LoraAdapter;
 import absorb.model.Safetensors;
 import absorb.model.Tokenizer;
 import absorb.model.Transformer;
+import absorb.model.WeightKernels;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -465,7 +466,7 @@ public final class Trainer {
             throw new AbsorbException("A checkpoint tensor has shape " + source.getShape() + " where the run needs "
                     + target.getShape() + ".");
         }
-        target.set(source.toByteBuffer());
+        WeightKernels.copyInto(target, source);
     }
 
     private static String difference(JsonNode saved, JsonNode now) {
