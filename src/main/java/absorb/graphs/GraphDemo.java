@@ -56,24 +56,27 @@ public final class GraphDemo {
     private final LanguageModel lm;
     private final Path model, adapter, out;
     private final Settings s;
-    private final Consumer<String> log;
+    private final Consumer<String> log, findings;
 
-    private GraphDemo(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, Consumer<String> log) {
+    private GraphDemo(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, Consumer<String> log,
+            Consumer<String> findings) {
         this.lm = lm;
         this.model = model;
         this.adapter = adapter;
         this.s = settings;
         this.out = out;
         this.log = log;
+        this.findings = findings;
     }
 
     /**
      * Runs the demo on {@code lm} (loaded from {@code model}, with {@code adapter} or null), writing the runs' folders
      * under {@code out} and their sections into {@code report}; adds the claims and readings to {@code summary}.
+     * Progress goes to {@code log}, each claim's line and each reading to {@code findings}.
      */
     public static void run(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, HtmlReport report,
-            Summary summary, Consumer<String> log) {
-        new GraphDemo(lm, model, adapter, settings, out, log).run(report, summary);
+            Summary summary, Consumer<String> log, Consumer<String> findings) {
+        new GraphDemo(lm, model, adapter, settings, out, log, findings).run(report, summary);
     }
 
     private void run(HtmlReport report, Summary summary) {
@@ -115,7 +118,7 @@ public final class GraphDemo {
                     Experiments.conflict(b.withWords(null, false), lm, quiet)));
         }
         List<Claim> claims = Claim.acrossSeeds(measured, others, otherSeeds);
-        claims.forEach(c -> log.accept(c.line()));
+        claims.forEach(c -> findings.accept(c.line()));
         summary.add(claims);
         ObjectNode readings = summary.readings();
         if (!onWalks) {
@@ -123,7 +126,7 @@ public final class GraphDemo {
                     otherWalkSweeps, otherSeeds, Experiments.Sweep::fit);
         }
         String reach = TraceReports.describeReach(walks);
-        log.accept(reach);
+        findings.accept(reach);
         readings.put("graphs.power_law_reach.method", reach);
         reading(readings, report, "graphs.power_law_reach", "t_reach on random walks", walks.reachFit(),
                 otherWalkSweeps, otherSeeds, Experiments.Sweep::reachFit);
@@ -165,7 +168,7 @@ public final class GraphDemo {
             line.append(String.format(Locale.ROOT, "; seed %d: n^%.2f, R^2 %.3f", seeds[k], o.b(), o.r2()));
         }
         String text = line + ".";
-        log.accept(text);
+        findings.accept(text);
         report.paragraph(text);
     }
 

@@ -33,6 +33,16 @@ public final class TraceReports {
         return figures;
     }
 
+    /** A run's finding in one line: final accuracy, critical context, the best spectral alignment and where. */
+    public static String describe(GraphTrace.Result r) {
+        String best = TraceFigures.bestHook(r);
+        int n = r.positions().length;
+        return String.format(Locale.ROOT, "%s: accuracy %.3f at position %d (whole vocabulary; %.3f over the graph's words,"
+                        + " chance %.3f), critical context t* = %.1f, spectral alignment R^2 = %.3f at %s", r.graph().name(),
+                r.accuracyFull()[n - 1], r.positions()[n - 1], r.accuracyGraph()[n - 1], r.chance(), r.critical().tStar(),
+                last(r.hooks().get(best).spectralR2()), best);
+    }
+
     public static String describe(Experiments.Sweep s) {
         return describe("t*", s.fit());
     }

@@ -26,13 +26,21 @@ class DemoReportTest {
     @TempDir
     Path tmp;
 
+    /**
+     * The findings (each claim's line, the readings, the closing line) go to standard output, which `./absorb demo >
+     * out.txt` keeps; then the page in the browser (skipped without Chromium).
+     */
     @Test
     void everyFigureOfTheDemoReportLoadsInABrowser() throws IOException {
-        Chromium.assumeInstalled();
         Path out = tmp.resolve("demo");
         Cli c = Cli.run("demo", "--context", "24", "--window", "8", "--batch", "2", "--robustness-seeds", "0", "--sweep",
                 "ring:4,ring:5,ring:6,ring:7", "--out", out.toString());
         assertEquals(0, c.exit, c.toString());
+        JsonNode claims = new ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("claims");
+        for (JsonNode claim : claims) assertTrue(c.out.contains(claim.get("name").asText() + " = "), c.out);
+        assertTrue(c.out.contains("claims hold with seed 7; report: " + out.resolve("report.html")), c.out);
+        assertTrue(c.out.lines().noneMatch(l -> l.contains("forward pass")), "progress stays on standard error");
+        Chromium.assumeInstalled();
         assertReportShowsEveryFigure(out);
         Chromium.screenshot(out.resolve("report.html"), SCREENSHOT, 1200, 3000);
     }
