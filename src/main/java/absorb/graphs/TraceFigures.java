@@ -88,7 +88,7 @@ public final class TraceFigures {
         Plot energy = new Plot("Dirichlet energy of the word means on " + g + ", by hook point")
                 .x(POSITION, Plot.Scale.LOG).y("energy of the centred, unit-norm means", Plot.Scale.LINEAR);
         Plot r2 = new Plot("Spectral alignment of the word means on " + g + ", by hook point")
-                .x(POSITION, Plot.Scale.LOG).y("R² of PC1-2 on the Laplacian eigenvectors", Plot.Scale.LINEAR).yRange(0, 1);
+                .x(POSITION, Plot.Scale.LOG).y("R² of PC1-2 vs the Laplacian eigenvectors", Plot.Scale.LINEAR).yRange(0, 1);
         for (String h : shownHooks(r)) {
             GraphTrace.HookMeasures m = r.hooks().get(h);
             Plot.Style style = Plot.Style.of(colours.get(h)).marker(MARKERS[shownHooks(r).indexOf(h) % MARKERS.length])

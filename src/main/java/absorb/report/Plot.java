@@ -225,6 +225,8 @@ public final class Plot {
         final List<Box> labelBoxes = new ArrayList<>();
         final List<Note> notes = new ArrayList<>();
         Box legend;
+        int legendColumns = 1;
+        double xTitleBaseline;
 
         Layout(double x0, double y0, double w, double h, boolean legendOutside) {
             this.x0 = x0;
@@ -252,12 +254,20 @@ public final class Plot {
             }
             xr = range(xs, xScale, xMin, xMax);
             yr = range(ys, yScale, yMin, yMax);
-            double legendW = legendOutside ? legendSize()[0] + 12 : 0;
+            // outside, the legend goes below the x axis's title, in as many columns as the panel's width takes
+            double legendH = 0;
+            if (legendOutside) {
+                double[] one = legendSize(1);
+                legendColumns = (int) Math.max(1, Math.min(entries(), Math.floor((w - 2 * PAD) / one[2])));
+                legendH = legendSize(legendColumns)[1] + 6;
+            }
             top = y0 + PAD + titleLines.size() * Text.height(TITLE) * 1.15 + 6;
-            bottom = y0 + h - PAD - (xTitle.isEmpty() ? 0 : Text.height(AXIS_TITLE) + 4) - Text.height(TICK) - TICK_MAJOR - 3;
+            xTitleBaseline = y0 + h - PAD - legendH - Text.descent(AXIS_TITLE);
+            bottom = y0 + h - PAD - legendH - (xTitle.isEmpty() ? 0 : Text.height(AXIS_TITLE) + 4) - Text.height(TICK)
+                    - TICK_MAJOR - 3;
             double yTitleW = yTitle.isEmpty() ? 0 : Text.height(AXIS_TITLE) + 6;
             left = x0 + PAD + yTitleW + 40 + TICK_MAJOR + 3;
-            right = x0 + w - PAD - legendW;
+            right = x0 + w - PAD;
             for (int pass = 0; pass < 2; pass++) {
                 yTicks = ticks(yr, yScale, bottom - top, Text.height(TICK), false);
                 double widest = 0;
@@ -268,15 +278,15 @@ public final class Plot {
                 for (Ticks.Tick t : xTicks) {
                     if (t.major() && px(t.value()) > right - 30) lastHalf = Math.max(lastHalf, Text.width(t.label(), TICK, false) / 2);
                 }
-                right = x0 + w - PAD - legendW - Math.max(0, lastHalf - PAD + 2);
+                right = x0 + w - PAD - Math.max(0, lastHalf - PAD + 2);
             }
             geometry();
             placeLabels();
-            double[] ls = legendSize();
+            double[] ls = legendSize(legendColumns);
             if (ls[1] > 0) {
                 Box plot = plotBox();
                 if (legendOutside) {
-                    legend = new Box(right + 12, top, ls[0], ls[1]);
+                    legend = new Box(x0 + (w - ls[0]) / 2, y0 + h - PAD - ls[1], ls[0], ls[1]);
                 } else {
                     Optional<Placement.Corner> c = Placement.emptyCorner(plot, ls[0], ls[1], 6, 3, allBoxes(), allLines());
                     legend = c.map(k -> Placement.corner(plot, k, ls[0], ls[1], 6)).orElse(null);
@@ -409,17 +419,20 @@ public final class Plot {
         return t;
     }
 
-    /** Width and height of the legend box (0 x 0 when no series is named). */
-    private double[] legendSize() {
+    /** How many series the legend names. */
+    private int entries() {
+        return (int) series.stream().filter(s -> s.name() != null).count();
+    }
+
+    /** Width and height of the legend box in {@code columns} columns, and the width of one entry (0s when none). */
+    private double[] legendSize(int columns) {
         double w = 0;
-        int n = 0;
-        for (Series s : series) {
-            if (s.name() == null) continue;
-            w = Math.max(w, Text.width(s.name(), LEGEND, false));
-            n++;
-        }
-        if (n == 0) return new double[] {0, 0};
-        return new double[] {SWATCH + 6 + w + 10, n * rowHeight() + 8};
+        for (Series s : series) if (s.name() != null) w = Math.max(w, Text.width(s.name(), LEGEND, false));
+        int n = entries();
+        if (n == 0) return new double[] {0, 0, 0};
+        double entry = SWATCH + 6 + w + 12;
+        int rows = (int) Math.ceil(n / (double) columns);
+        return new double[] {columns * entry - 2, rows * rowHeight() + 8, entry};
     }
 
     private static double rowHeight() {
@@ -446,7 +459,7 @@ public final class Plot {
     /** Whether the legend fits inside the plot in a corner the data leave empty (else it goes to the right). */
     boolean legendInside(double width, double height) {
         Layout l = new Layout(0, 0, width, height, false);
-        return l.legend != null || legendSize()[1] == 0;
+        return l.legend != null || entries() == 0;
     }
 
     // ---- drawing ----
@@ -454,7 +467,7 @@ public final class Plot {
     /** Draws the panel into the rectangle (x0, y0, w, h) of {@code c}. */
     void draw(Canvas c, double x0, double y0, double w, double h) {
         Layout l = new Layout(x0, y0, w, h, false);
-        if (l.legend == null && legendSize()[1] > 0) l = new Layout(x0, y0, w, h, true);
+        if (l.legend == null && entries() > 0) l = new Layout(x0, y0, w, h, true);
         double ascent = Text.ascent(TITLE);
         double y = y0 + PAD + ascent;
         for (String line : l.titleLines) {
@@ -497,7 +510,7 @@ public final class Plot {
             c.text(n.text(), b.x(), b.y() + noteAscent, NOTE, false, Align.START, n.colour(), 0);
         }
         drawAxes(c, l);
-        if (l.legend != null) drawLegend(c, l.legend);
+        if (l.legend != null) drawLegend(c, l.legend, l.legendColumns);
     }
 
     private static void drawLine(Canvas c, Layout l, Series s) {
@@ -557,7 +570,7 @@ public final class Plot {
             if (t.major()) c.text(t.label(), l.left - TICK_MAJOR - 3, y + mid, TICK, false, Align.END, INK, 0);
         }
         if (!xTitle.isEmpty()) {
-            c.text(xTitle, (l.left + l.right) / 2, l.y0 + l.h - PAD - Text.descent(AXIS_TITLE), AXIS_TITLE, false,
+            c.text(xTitle, (l.left + l.right) / 2, l.xTitleBaseline, AXIS_TITLE, false,
                     Align.MIDDLE, INK, 0);
         }
         if (!yTitle.isEmpty()) {
@@ -566,17 +579,19 @@ public final class Plot {
         }
     }
 
-    private void drawLegend(Canvas c, Box b) {
+    /** The legend in box {@code b}: one entry per named series, row by row across {@code columns} columns. */
+    private void drawLegend(Canvas c, Box b, int columns) {
         c.rect(b.x(), b.y(), b.w(), b.h(), new Color(255, 255, 255), Pen.solid(new Color(0xDDDDDD), 0.8));
-        double y = b.y() + 4 + rowHeight() / 2;
+        double entry = legendSize(columns)[2];
         double mid = (Text.ascent(LEGEND) - Text.descent(LEGEND)) / 2;
+        int k = 0;
         for (Series s : series) {
             if (s.name() == null) continue;
-            double x = b.x() + 5;
+            double x = b.x() + 5 + (k % columns) * entry, y = b.y() + 4 + rowHeight() / 2 + (k / columns) * rowHeight();
             if (s.joined() && s.style().width() > 0) c.line(x, y, x + SWATCH, y, s.style().pen());
             if (s.style().marker() != Marker.NONE) marker(c, s.style(), x + SWATCH / 2, y);
             c.text(s.name(), x + SWATCH + 6, y + mid, LEGEND, false, Align.START, INK, 0);
-            y += rowHeight();
+            k++;
         }
     }
 }
