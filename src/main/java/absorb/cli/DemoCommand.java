@@ -6,6 +6,7 @@ import absorb.model.Compute;
 import absorb.model.LanguageModel;
 import absorb.report.HtmlReport;
 import absorb.report.Summary;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,7 +14,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "In-context representations on the bundled model, offline, in a few minutes: grid, ring and"
@@ -65,8 +68,12 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     ThreadOptions threads;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        PrintWriter result = spec.commandLine().getOut(); // the findings; progress goes to standard error
         GraphDemo.Settings settings = new GraphDemo.Settings(context, window, batch, sweep, sweepSampling, seed,
                 robustnessSeeds);
         Path dir = model != null ? model : bundledModel();
@@ -75,16 +82,17 @@ final class DemoCommand implements Callable<Integer> {
         Summary summary = new Summary().put("model", dir.toString());
         HtmlReport report = new HtmlReport("absorb demo: in-context representations of a graph");
         try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
-            GraphDemo.run(lm, dir, adapter, settings, out, report, summary, DemoCommand::log);
+            GraphDemo.run(lm, dir, adapter, settings, out, report, summary, DemoCommand::log, result::println);
         }
-        summary.section(report, "Summary: what the demo shows", GraphDemo.summaryIntro(settings));
+        summary.section(report, 1, "Summary: what the demo shows", GraphDemo.summaryIntro(settings), out);
         summary.write(out.resolve("summary.json"), (System.nanoTime() - t0) / 1e9);
         report.write(out.resolve("report.html"));
         long all = summary.thresholded();
-        log(String.format(Locale.ROOT, "%d of %d claims hold with seed %d%s; report: %s, summary: %s",
+        result.println(String.format(Locale.ROOT, "%d of %d claims hold with seed %d%s; report: %s, summary: %s",
                 summary.heldAtSeed(), all, seed, robustnessSeeds > 0 ? String.format(Locale.ROOT,
                         ", %d in all %d seeds", summary.heldEverywhere(), robustnessSeeds + 1) : "",
                 out.resolve("report.html"), out.resolve("summary.json")));
+        result.flush();
         return 0;
     }
 

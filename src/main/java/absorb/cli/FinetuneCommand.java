@@ -163,11 +163,13 @@ final class FinetuneCommand implements Callable<Integer> {
                 new TrainConfig.Run(epochs, maxSteps, batchSize, gradAccum, seed, checkpointEvery, keepCheckpoints,
                         logEvery, resume, deterministic));
         threads.apply();
-        if (!resume && !Trainer.hasCheckpoints(out)) saveOptions();
-        Trainer.Result r = new Trainer(config, new Progress(logEvery)).run();
+        // the options are saved once the trainer has checked them, the data and the model: a refused run writes nothing
+        boolean fresh = !resume && !Trainer.hasCheckpoints(out);
+        Trainer.Result r = new Trainer(config, new Progress(logEvery, fresh ? this::saveOptions : () -> { })).run();
         if (!r.interrupted()) {
-            System.err.printf(Locale.ROOT, "done: %d steps, final loss %.4f; %s written to %s%n", r.steps(), r.finalLoss(),
-                    useLora ? "adapter" : "model", out);
+            spec.commandLine().getOut().printf(Locale.ROOT, "done: %d steps, final loss %.4f; %s written to %s%n", r.steps(),
+                    r.finalLoss(), useLora ? "adapter" : "model", out);
+            spec.commandLine().getOut().flush();
         }
         return r.interrupted() ? 130 : 0;
     }
@@ -231,9 +233,21 @@ final class FinetuneCommand implements Callable<Integer> {
     static final class Progress implements Trainer.Listener {
         private final boolean terminal = System.console() != null;
         private final int every;
+        private final Runnable ready;
 
         Progress(int every) {
+            this(every, () -> { });
+        }
+
+        /** Progress that also runs {@code ready} when the trainer has checked the run and starts it. */
+        Progress(int every, Runnable ready) {
             this.every = every;
+            this.ready = ready;
+        }
+
+        @Override
+        public void onReady() {
+            ready.run();
         }
 
         @Override

@@ -72,7 +72,7 @@ final class ForwardCommand implements Callable<Integer> {
                     g.writeEndObject();
                 }
             });
-            System.err.printf("wrote %s: %d tokens, logits %d x %d, %d hidden states%n", out, ids.length, ids.length,
+            System.out.printf("wrote %s: %d tokens, logits %d x %d, %d hidden states%n", out, ids.length, ids.length,
                     vocab, t.layers() + 1);
         }
         return 0;

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "graph-trace", mixinStandardHelpOptions = true, sortOptions = false,
         description = "In-context representations: put words on a graph, feed random walks, and measure how the residual"
@@ -88,8 +90,18 @@ final class GraphTraceCommand implements Callable<Integer> {
     @Option(names = "--sequences", paramLabel = "FILE", description = "Evaluate the sequences of a sequences.json instead of sampling.")
     Path sequences;
 
+    @Spec
+    CommandSpec spec;
+
+    /** Progress, on standard error. */
     static void log(String line) {
         System.err.println(line);
+    }
+
+    /** A finding, on standard output. */
+    static void result(CommandSpec spec, String line) {
+        spec.commandLine().getOut().println(line);
+        spec.commandLine().getOut().flush();
     }
 
     @Override
@@ -97,7 +109,7 @@ final class GraphTraceCommand implements Callable<Integer> {
         try (LanguageModel lm = run.load()) {
             GraphTrace.Result r = GraphTrace.run(run.config(graph, sequences), lm, GraphTraceCommand::log);
             TraceReports.writeRun(r, run.out, "Graph tracing: " + r.graph().name());
-            log("wrote " + run.out.resolve("report.html"));
+            result(spec, TraceReports.describe(r) + "; report: " + run.out.resolve("report.html"));
         }
         return 0;
     }
@@ -105,6 +117,9 @@ final class GraphTraceCommand implements Callable<Integer> {
     @Command(name = "sweep", mixinStandardHelpOptions = true,
             description = "Critical context across graph sizes and the power-law fit t* = a n^b.")
     static final class Sweep implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Mixin
         RunOptions run;
 
@@ -117,8 +132,7 @@ final class GraphTraceCommand implements Callable<Integer> {
             try (LanguageModel lm = run.load()) {
                 Experiments.Sweep s = Experiments.sweep(run.config(graphs.get(0), null), graphs, lm, GraphTraceCommand::log);
                 TraceReports.writeSweepRun(s, run.out);
-                log(TraceReports.describe(s));
-                log("wrote " + run.out.resolve("report.html"));
+                result(spec, TraceReports.describe(s) + "; report: " + run.out.resolve("report.html"));
             }
             return 0;
         }
@@ -128,6 +142,9 @@ final class GraphTraceCommand implements Callable<Integer> {
             description = "Semantic conflict: the days of the week on a ring in steps of three days; which principal"
                     + " components carry the in-context ring and which the natural weekly order.")
     static final class Conflict implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Mixin
         RunOptions run;
 
@@ -136,8 +153,7 @@ final class GraphTraceCommand implements Callable<Integer> {
             try (LanguageModel lm = run.load()) {
                 Experiments.Conflict c = Experiments.conflict(run.config("ring:7", null), lm, GraphTraceCommand::log);
                 TraceReports.writeConflictRun(c, run.out);
-                log(Experiments.describe(c));
-                log("wrote " + run.out.resolve("report.html"));
+                result(spec, Experiments.describe(c) + " Report: " + run.out.resolve("report.html"));
             }
             return 0;
         }

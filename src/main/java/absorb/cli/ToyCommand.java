@@ -95,7 +95,7 @@ final class ToyCommand implements Callable<Integer> {
                 s = s.withPhases(phases);
             }
             Trainer.Result r = ToyPretrain.runPhases(s, seed, from, out, resume, evalEvery, new FinetuneCommand.Progress(50));
-            if (!r.interrupted()) System.err.printf("done: %d steps, final loss %.4f; model written to %s%n", r.steps(), r.finalLoss(), out);
+            if (!r.interrupted()) System.out.printf("done: %d steps, final loss %.4f; model written to %s%n", r.steps(), r.finalLoss(), out);
             return r.interrupted() ? 130 : 0;
         }
     }

@@ -25,6 +25,9 @@ public final class GraphDemo {
     /** The bundled model, relative to absorb's folder. */
     public static final String BUNDLED_MODEL = "models/graphs-small";
 
+    /** The run folders the claims' figures are in, under the demo's folder. */
+    static final String GRID = "grid_4x4", RING = "ring_10", SWEEP = "sweep", CONFLICT = "conflict";
+
     /** Thresholds the claims are held to. */
     public static final double MIN_ACCURACY = 0.8, MIN_SPECTRAL_R2 = 0.5, MIN_POWER_LAW_R2 = 0.9;
 
@@ -53,24 +56,27 @@ public final class GraphDemo {
     private final LanguageModel lm;
     private final Path model, adapter, out;
     private final Settings s;
-    private final Consumer<String> log;
+    private final Consumer<String> log, findings;
 
-    private GraphDemo(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, Consumer<String> log) {
+    private GraphDemo(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, Consumer<String> log,
+            Consumer<String> findings) {
         this.lm = lm;
         this.model = model;
         this.adapter = adapter;
         this.s = settings;
         this.out = out;
         this.log = log;
+        this.findings = findings;
     }
 
     /**
      * Runs the demo on {@code lm} (loaded from {@code model}, with {@code adapter} or null), writing the runs' folders
      * under {@code out} and their sections into {@code report}; adds the claims and readings to {@code summary}.
+     * Progress goes to {@code log}, each claim's line and each reading to {@code findings}.
      */
     public static void run(LanguageModel lm, Path model, Path adapter, Settings settings, Path out, HtmlReport report,
-            Summary summary, Consumer<String> log) {
-        new GraphDemo(lm, model, adapter, settings, out, log).run(report, summary);
+            Summary summary, Consumer<String> log, Consumer<String> findings) {
+        new GraphDemo(lm, model, adapter, settings, out, log, findings).run(report, summary);
     }
 
     private void run(HtmlReport report, Summary summary) {
@@ -85,15 +91,15 @@ public final class GraphDemo {
                 + (onWalks ? "" : " The critical-context sweep, whose power law the claims test, reads rings as"
                         + " independent neighbour pairs \"u v\" (the study's ring variant); the same sweep on random"
                         + " walks is shown beside it.") + " Model: " + model + ".");
-        GraphTrace.Result grid = single(base.withGraph("grid:4x4"), "grid_4x4", report, "4x4 grid");
-        GraphTrace.Result ring = single(base.withGraph("ring:10"), "ring_10", report, "10-node ring");
+        GraphTrace.Result grid = single(base.withGraph("grid:4x4"), GRID, report, "4x4 grid");
+        GraphTrace.Result ring = single(base.withGraph("ring:10"), RING, report, "10-node ring");
         single(base.withGraph("hex:3x3"), "hex_3x3", report, "Hexagonal lattice (30 nodes)");
         Experiments.Sweep sweep = Experiments.sweep(sweepBase, s.sweep(), lm, log);
-        TraceReports.writeSweep(sweep, out.resolve("sweep"), report);
+        TraceReports.writeSweep(sweep, out.resolve(SWEEP), report);
         Experiments.Sweep walks = onWalks ? sweep : Experiments.sweep(base, s.sweep(), lm, log);
         if (!onWalks) TraceReports.writeSweep(walks, out.resolve("sweep_walks"), report);
         Experiments.Conflict conflict = Experiments.conflict(base.withWords(null, false), lm, log);
-        TraceReports.writeConflict(conflict, out.resolve("conflict"), report);
+        TraceReports.writeConflict(conflict, out.resolve(CONFLICT), report);
 
         List<Claim> measured = claims(grid, ring, sweep, conflict);
         List<List<Claim>> others = new ArrayList<>();
@@ -112,7 +118,7 @@ public final class GraphDemo {
                     Experiments.conflict(b.withWords(null, false), lm, quiet)));
         }
         List<Claim> claims = Claim.acrossSeeds(measured, others, otherSeeds);
-        claims.forEach(c -> log.accept(c.line()));
+        claims.forEach(c -> findings.accept(c.line()));
         summary.add(claims);
         ObjectNode readings = summary.readings();
         if (!onWalks) {
@@ -120,7 +126,7 @@ public final class GraphDemo {
                     otherWalkSweeps, otherSeeds, Experiments.Sweep::fit);
         }
         String reach = TraceReports.describeReach(walks);
-        log.accept(reach);
+        findings.accept(reach);
         readings.put("graphs.power_law_reach.method", reach);
         reading(readings, report, "graphs.power_law_reach", "t_reach on random walks", walks.reachFit(),
                 otherWalkSweeps, otherSeeds, Experiments.Sweep::reachFit);
@@ -162,7 +168,7 @@ public final class GraphDemo {
             line.append(String.format(Locale.ROOT, "; seed %d: n^%.2f, R^2 %.3f", seeds[k], o.b(), o.r2()));
         }
         String text = line + ".";
-        log.accept(text);
+        findings.accept(text);
         report.paragraph(text);
     }
 
@@ -173,8 +179,36 @@ public final class GraphDemo {
         return r;
     }
 
-    /** The demo's claims, measured on one set of runs. */
+    /** The demo's claims, measured on one set of runs, each with the figure that shows it. */
     static List<Claim> claims(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,
+            Experiments.Conflict c) {
+        String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
+        int gridEnd = TraceFigures.lastSnapshot(grid), ringEnd = TraceFigures.lastSnapshot(ring);
+        int conflictEnd = c.run().positions()[c.run().positions().length - 1];
+        List<Claim> m = measured(grid, ring, s, c);
+        String accuracy = "The black curve is the claim's accuracy (probability on the valid next words, softmax over the"
+                + " whole vocabulary); its last point is the value claimed.";
+        String power = TraceReports.powerCaption(s);
+        String pca = "The word means the claim measures, on their first two principal components, with the graph's edges"
+                + " drawn: neighbours on the graph lie near each other in the first two components.";
+        return List.of(
+                m.get(0).shownBy(GRID + "/accuracy.png", "4x4 grid. " + accuracy),
+                m.get(1).shownBy(RING + "/accuracy.png", "10-node ring. " + accuracy),
+                m.get(2).shownBy(GRID + "/" + TraceFigures.pcaName(gridHook, gridEnd) + ".png", "4x4 grid, " + gridHook
+                        + ", position " + gridEnd + ". " + pca),
+                m.get(3).shownBy(RING + "/" + TraceFigures.pcaName(ringHook, ringEnd) + ".png", "10-node ring, "
+                        + ringHook + ", position " + ringEnd + ". " + pca),
+                m.get(4).shownBy(GRID + "/energy.png", "4x4 grid: the normalised Dirichlet energy of the word means at each"
+                        + " hook point; the ring marks the lowest value at " + gridHook + ", the dashed line t*."),
+                m.get(5).shownBy(SWEEP + "/power_law.png", power),
+                m.get(6).shownBy(SWEEP + "/power_law.png", power),
+                c.hook() == null ? m.get(7) : m.get(7).shownBy(CONFLICT + "/" + TraceFigures.conflictName(c.hook(),
+                        conflictEnd) + ".png", TraceReports.conflictCaption(c)),
+                c.hook() == null ? m.get(8) : m.get(8).shownBy(CONFLICT + "/" + TraceFigures.conflictName(c.hook(),
+                        conflictEnd) + ".png", TraceReports.conflictCaption(c)));
+    }
+
+    private static List<Claim> measured(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,
             Experiments.Conflict c) {
         String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
         GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);

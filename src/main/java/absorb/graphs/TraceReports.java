@@ -2,8 +2,11 @@ package absorb.graphs;
 
 import absorb.analysis.Fits;
 import absorb.io.AtomicFile;
-import absorb.report.Charts;
+import absorb.report.Figure;
 import absorb.report.HtmlReport;
+import absorb.report.Palette;
+import absorb.report.Plot;
+import java.awt.Color;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,6 +33,16 @@ public final class TraceReports {
         return figures;
     }
 
+    /** A run's finding in one line: final accuracy, critical context, the best spectral alignment and where. */
+    public static String describe(GraphTrace.Result r) {
+        String best = TraceFigures.bestHook(r);
+        int n = r.positions().length;
+        return String.format(Locale.ROOT, "%s: accuracy %.3f at position %d (whole vocabulary; %.3f over the graph's words,"
+                        + " chance %.3f), critical context t* = %.1f, spectral alignment R^2 = %.3f at %s", r.graph().name(),
+                r.accuracyFull()[n - 1], r.positions()[n - 1], r.accuracyGraph()[n - 1], r.chance(), r.critical().tStar(),
+                last(r.hooks().get(best).spectralR2()), best);
+    }
+
     public static String describe(Experiments.Sweep s) {
         return describe("t*", s.fit());
     }
@@ -49,10 +62,14 @@ public final class TraceReports {
         return head + "Its " + describe("t_reach", s.reachFit()) + ". This reading is reported beside t*; the claims use t*.";
     }
 
-    /** The fitted power law a n^b drawn at {@code fx}. */
-    private static Charts.Series fitLine(Fits.PowerLaw f, double[] fx, String suffix) {
-        double[] fy = java.util.Arrays.stream(fx).map(x -> f.a() * Math.pow(x, f.b())).toArray();
-        return new Charts.Series(String.format(Locale.ROOT, "fit %.2g n^%.2f", f.a(), f.b()) + suffix, fx, fy);
+    /** The fitted power law a n^b at {@code fx}. */
+    private static double[] fitted(Fits.PowerLaw f, double[] fx) {
+        return java.util.Arrays.stream(fx).map(x -> f.a() * Math.pow(x, f.b())).toArray();
+    }
+
+    /** "t* fit 0.90 n^1.66 (R² 0.96)". */
+    private static String fitName(String what, Fits.PowerLaw f) {
+        return String.format(Locale.ROOT, "%s fit %.2g n^%.2f (R² %.2f)", what, f.a(), f.b(), f.r2());
     }
 
     private static void putFit(ObjectNode o, String name, Fits.PowerLaw f, String method) {
@@ -77,7 +94,10 @@ public final class TraceReports {
     public static void writeSweep(Experiments.Sweep s, Path dir, HtmlReport report) {
         ObjectNode o = new ObjectMapper().createObjectNode();
         ArrayNode runs = o.putArray("runs");
-        List<Charts.Series> curves = new ArrayList<>();
+        Map<String, Color> colours = graphColours(s);
+        Plot accuracy = new Plot("Rule-following accuracy by graph size, " + s.runs().get(0).config().samplingInWords())
+                .x("context position (tokens, log scale)", Plot.Scale.LOG).y("p(valid next word)", Plot.Scale.LINEAR)
+                .yRange(0, 1);
         for (GraphTrace.Result r : s.runs()) {
             String name = r.graph().name().replace(':', '_');
             TraceOutput.write(r, dir.resolve(name));
@@ -89,7 +109,9 @@ public final class TraceReports {
             e.put("folder", name);
             double[] pos = new double[r.positions().length];
             for (int i = 0; i < pos.length; i++) pos[i] = r.positions()[i];
-            curves.add(new Charts.Series(r.graph().name(), pos, r.accuracyFull()));
+            Color c = colours.get(r.graph().name());
+            accuracy.line(r.graph().name(), pos, r.accuracyFull(), Plot.Style.of(c).radius(2));
+            accuracy.mark(r.critical().tStar(), interpolate(pos, r.accuracyFull(), r.critical().tStar()), null, c);
         }
         String ols = "ordinary least squares of ln t on ln n; 95% interval from the t distribution with n - 2"
                 + " degrees of freedom; ";
@@ -101,21 +123,22 @@ public final class TraceReports {
         }
         AtomicFile.writeJson(dir.resolve("sweep.json"), o, true);
         double[] xs = s.sizes();
-        double[] fx = {java.util.Arrays.stream(xs).min().orElse(1), java.util.Arrays.stream(xs).max().orElse(2)};
-        List<Charts.Series> fitSeries = new ArrayList<>(List.of(new Charts.Series("measured t*", xs, s.tStars()),
-                fitLine(s.fit(), fx, "")));
+        double lo = java.util.Arrays.stream(xs).min().orElse(1), hi = java.util.Arrays.stream(xs).max().orElse(2);
+        double[] fx = new double[25];
+        for (int i = 0; i < fx.length; i++) fx[i] = lo * Math.pow(hi / lo, i / (fx.length - 1.0));
+        Plot power = new Plot("Critical context against graph size, " + s.runs().get(0).config().samplingInWords()).x("nodes n (log scale)", Plot.Scale.LOG).y("context (tokens, log scale)", Plot.Scale.LOG)
+                .line(fitName("t*", s.fit()), fx, fitted(s.fit(), fx), Plot.Style.of(Palette.BLACK).marker(Plot.Marker.NONE)
+                        .width(1.2))
+                .points("t* (midpoint of the rise)", xs, s.tStars(), Plot.Style.of(Palette.BLACK).radius(3.6));
         if (s.reachFit() != null) {
             double[][] reached = s.reached();
-            fitSeries.add(new Charts.Series("measured t_reach", reached[0], reached[1]));
-            fitSeries.add(fitLine(s.reachFit(), fx, " (t_reach)"));
+            power.line(fitName("t_reach", s.reachFit()), fx, fitted(s.reachFit(), fx),
+                    Plot.Style.of(Palette.VERMILLION).marker(Plot.Marker.NONE).width(1.2).dashed())
+                    .points("t_reach (accuracy stays >= " + GraphTrace.CriticalContext.REACH + ")", reached[0], reached[1],
+                            Plot.Style.of(Palette.VERMILLION).marker(Plot.Marker.SQUARE).radius(3.4).hollow());
         }
-        org.knowm.xchart.XYChart fitChart = Charts.lines("Critical context against graph size", "nodes n (log)",
-                "critical context (log)", fitSeries, true);
-        fitChart.getStyler().setYAxisLogarithmic(true);
-        Charts.write(fitChart, dir.resolve("power_law"), true);
-        org.knowm.xchart.XYChart accChart = Charts.lines("Accuracy against context, by graph", "context position (log)",
-                "p(valid next word)", curves, true);
-        Charts.write(accChart, dir.resolve("accuracy_by_size"), true);
+        byte[] powerPng = Figure.of(power).write(dir.resolve("power_law"));
+        byte[] accPng = Figure.of(accuracy).write(dir.resolve("accuracy_by_size"));
         report.section("Critical context across graph sizes (" + s.runs().get(0).config().samplingInWords() + ")");
         report.paragraph(describe(s) + ". Each graph's t* is the midpoint of a sigmoid fitted to its accuracy against"
                 + " log position (where the rise is half done).");
@@ -128,13 +151,37 @@ public final class TraceReports {
                     String.format(Locale.ROOT, "%.2f", last(s.runs().get(i).accuracyFull()))));
         }
         report.table(List.of("graph", "nodes", "t*", "t_reach", "final accuracy"), rows);
-        report.figure(Charts.png(fitChart), "Critical context t* (and t_reach) against the number of nodes, with the"
-                + " power-law fits.");
-        report.figure(Charts.png(accChart), "Accuracy (whole vocabulary) against context for each graph size.");
+        report.figure(powerPng, powerCaption(s));
+        report.figure(accPng, "Accuracy (whole vocabulary) against context for each graph size; the ring on each curve"
+                + " marks its t*.");
     }
 
     private static double last(double[] v) {
         return v[v.length - 1];
+    }
+
+    /** What the power-law figure shows. */
+    public static String powerCaption(Experiments.Sweep s) {
+        return "t* (the midpoint of each graph's rise in accuracy) against the number of nodes on log-log axes, with the"
+                + " fitted power law" + (s.reachFit() == null ? "" : "; open squares and dashed line: the second reading,"
+                        + " t_reach, and its power law") + ".";
+    }
+
+    /** One colour per graph of a sweep, in order of size (the same graphs get the same colours in every sweep). */
+    static Map<String, Color> graphColours(Experiments.Sweep s) {
+        return Palette.ordered(s.runs().stream().map(r -> r.graph().name()).toList());
+    }
+
+    /** y at x on the polyline through (xs, ys), interpolated in log x. */
+    static double interpolate(double[] xs, double[] ys, double x) {
+        if (!(x > 0)) return Double.NaN;
+        for (int i = 1; i < xs.length; i++) {
+            if (xs[i] >= x) {
+                double t = (Math.log(x) - Math.log(xs[i - 1])) / (Math.log(xs[i]) - Math.log(xs[i - 1]));
+                return ys[i - 1] + Math.max(0, Math.min(1, t)) * (ys[i] - ys[i - 1]);
+            }
+        }
+        return ys[ys.length - 1];
     }
 
     /** The conflict run's folder with a report of its own (report.html). */
@@ -145,7 +192,9 @@ public final class TraceReports {
     }
 
     public static void writeConflict(Experiments.Conflict c, Path dir, HtmlReport report) {
-        Map<String, byte[]> figures = writeRunFiles(c.run(), dir);
+        TraceOutput.write(c.run(), dir);
+        Map<String, byte[]> curves = TraceFigures.curves(c.run(), dir);
+        TraceFigures.pcas(c.run(), dir); // in the folder; the report shows the conflict's own figure instead
         ObjectNode o = new ObjectMapper().createObjectNode();
         ArrayNode order = o.putArray("ring_order");
         c.order().forEach(order::add);
@@ -169,7 +218,17 @@ public final class TraceReports {
                 f(v.contextRingPc34()), f(v.naturalWeekPc34()))));
         report.table(List.of("hook point", "PC1-2 vs weekly", "PC1-2 vs in-context", "PC3-4 vs in-context",
                 "PC3-4 vs weekly"), rows);
-        figures.forEach((caption, png) -> report.figure(png, caption));
+        byte[] split = TraceFigures.conflict(c, dir);
+        if (split != null) report.figure(split, conflictCaption(c));
+        curves.forEach((caption, png) -> report.figure(png, caption));
+    }
+
+    /** What the conflict's figure shows. */
+    public static String conflictCaption(Experiments.Conflict c) {
+        return "The day means at " + c.hook() + " (last position) on PC1-2 (left) and PC3-4 (right). Colour: each day's"
+                + " place in the week (Monday blue, then round the colour wheel to Sunday); grey lines: the in-context ring"
+                + " (" + String.join(" -> ", c.order()) + " -> " + c.order().get(0) + "). PC1-2 lay the days out in the"
+                + " weekly order; PC3-4 in the ring's.";
     }
 
     public static Map<String, byte[]> writeRunFiles(GraphTrace.Result r, Path dir) {

@@ -40,6 +40,9 @@ public final class ChatTemplate {
             "join", "isdigit", "isspace");
     private static final Pattern METHOD_CALL = Pattern.compile("\\.(" + String.join("|", STRING_METHODS) + ")\\(");
 
+    /** The roles of the messages a chat template renders, as transformers' conversations name them. */
+    public static final List<String> ROLES = List.of("system", "user", "assistant", "tool");
+
     /** The rendered text and the character spans [start, end) of its {% generation %} blocks. */
     public record Rendered(String text, List<int[]> generationSpans) {}
 

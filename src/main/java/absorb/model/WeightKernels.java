@@ -24,6 +24,7 @@ public final class WeightKernels {
     private static final Kernel FUSE = SCRIPT.kernel("fuse", Kernel.Mode.MAKES_WEIGHTS);
     private static final Kernel ADD_INTO = SCRIPT.kernel("add_into", Kernel.Mode.MAKES_WEIGHTS);
     private static final Kernel OWN_COPY = SCRIPT.kernel("own_copy", Kernel.Mode.MAKES_WEIGHTS);
+    private static final Kernel COPY_INTO = SCRIPT.kernel("copy_into", Kernel.Mode.MAKES_WEIGHTS);
 
     private WeightKernels() {}
 
@@ -56,6 +57,15 @@ public final class WeightKernels {
     /** {@code dst += delta} in place (a weight, or a view of one). */
     static void addInto(NDArray dst, NDArray delta) {
         ADD_INTO.run(dst, delta);
+    }
+
+    /**
+     * {@code dst[...] = src} in place, for tensors of the same shape (src cast to dst's dtype), trainable weights
+     * included. This replaces DJL's {@code NDArray.set(Buffer)}, whose native side runs under libtorch's deprecated
+     * AutoNonVariableTypeMode guard (a warning on the terminal) and points the tensor at the Java buffer's memory.
+     */
+    public static void copyInto(NDArray dst, NDArray src) {
+        COPY_INTO.run(dst, src);
     }
 
     /** {@code x} in memory of its own, row-major, in {@code x}'s manager. */

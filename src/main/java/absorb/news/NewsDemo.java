@@ -158,8 +158,8 @@ public final class NewsDemo {
             report.paragraph("Self-QA fine-tuning of models of " + s.sizes().size() + " sizes on " + s.samplesGrid()
                     + " samples per news item; the target, half way from no news to ICL, is " + f(r.target()) + ".");
             report.figure(fileBytes(out.resolve("accuracy_vs_compute.png")), "Accuracy without the news after Self-QA"
-                    + " fine-tuning against its training FLOPs, one line per model size.");
-            report.figure(fileBytes(out.resolve("accuracy_vs_samples.png")), "The same against samples per news item.");
+                    + " fine-tuning against its training FLOPs (left) and against samples per news item (right), one line"
+                    + " per model size.");
         }
         List<Claim> out2 = new ArrayList<>();
         double minSlope = Double.POSITIVE_INFINITY;

@@ -4,7 +4,9 @@ import absorb.analysis.Bootstrap;
 import absorb.io.AtomicFile;
 import absorb.io.JsonLines;
 import absorb.report.BarCharts;
-import absorb.report.Charts;
+import absorb.report.Figure;
+import absorb.report.Palette;
+import absorb.report.Plot;
 import absorb.report.HtmlReport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -240,8 +242,7 @@ public final class NewsResults {
                 groups, List.of(new BarCharts.Bars("accuracy (95% interval)",
                         values.stream().mapToDouble(Double::doubleValue).toArray(),
                         errors.stream().mapToDouble(Double::doubleValue).toArray())));
-        BarCharts.write(chart, figures.resolve("accuracy_by_protocol"));
-        report.figure(BarCharts.png(chart), "No-news accuracy of the base model and after each fine-tuning, with ICL and"
+        report.figure(chart.write(figures.resolve("accuracy_by_protocol")), "No-news accuracy of the base model and after each fine-tuning, with ICL and"
                 + " the options-only baseline; bars are 95% bootstrap intervals over news items.");
         List<String> domains = new ArrayList<>(baseline.conditions().get("no-news").metrics().get("acc").byDomain().keySet());
         List<BarCharts.Bars> byDomain = new ArrayList<>();
@@ -252,8 +253,7 @@ public final class NewsResults {
             if (t != null) byDomain.add(domainBars(t.name(), t.eval().conditions().get("no-news"), domains));
         }
         var d = BarCharts.grouped("Accuracy by domain", "accuracy", domains, byDomain);
-        BarCharts.write(d, figures.resolve("accuracy_by_domain"));
-        report.figure(BarCharts.png(d), "Accuracy by domain: without the news, with it, and without it after each"
+        report.figure(d.write(figures.resolve("accuracy_by_domain")), "Accuracy by domain: without the news, with it, and without it after each"
                 + " protocol's fine-tuning.");
     }
 
@@ -277,21 +277,24 @@ public final class NewsResults {
 
     /** The loss of every fine-tuning against its step: scaling is visible in accuracy, not in the loss. */
     private void lossCurves(HtmlReport report, Path figures) {
-        List<Charts.Series> series = new ArrayList<>();
+        Plot plot = new Plot("Training loss of each fine-tuning").x("optimizer step", Plot.Scale.LINEAR)
+                .y("loss (mean over target tokens)", Plot.Scale.LINEAR);
+        java.util.Map<String, java.awt.Color> colours = Palette.keyed(trained.stream().map(NewsExperiment.Trained::name).toList());
+        int drawn = 0;
         for (NewsExperiment.Trained t : trained) {
             Path m = figures.resolve("train").resolve(t.name()).resolve("metrics.jsonl");
             if (!Files.isRegularFile(m)) continue;
             List<JsonNode> lines = JsonLines.read(m);
             if (lines.isEmpty()) continue;
-            series.add(new Charts.Series(t.name(), lines.stream().mapToDouble(n -> n.path("step").asDouble()).toArray(),
-                    lines.stream().mapToDouble(n -> n.path("loss").asDouble()).toArray()));
+            Plot.Style style = Plot.Style.of(colours.get(t.name())).marker(Plot.Marker.NONE);
+            plot.line(t.name(), lines.stream().mapToDouble(n -> n.path("step").asDouble()).toArray(),
+                    lines.stream().mapToDouble(n -> n.path("loss").asDouble()).toArray(), t.shadowed() ? style.dashed() : style);
+            drawn++;
         }
-        if (series.isEmpty()) return;
-        var chart = Charts.lines("Training loss of each fine-tuning", "optimizer step", "loss (mean over target tokens)",
-                series, false);
-        Charts.write(chart, figures.resolve("loss_curves"), true);
-        report.figure(Charts.png(chart), "Training loss against step. A shadowed run's loss falls lowest: the answers are"
-                + " predictable from the news in front of them, so its weights need to learn least.");
+        if (drawn == 0) return;
+        report.figure(Figure.of(plot, 620, 380).write(figures.resolve("loss_curves")), "Training loss against step"
+                + " (dashed: with the news prefixed). A shadowed run's loss falls lowest: the answers are predictable from"
+                + " the news in front of them, so its weights need to learn least.");
     }
 
     private void computeTable(HtmlReport report) {

@@ -3,7 +3,9 @@ package absorb.news;
 import absorb.AbsorbException;
 import absorb.io.AtomicFile;
 import absorb.io.JsonFiles;
-import absorb.report.Charts;
+import absorb.report.Figure;
+import absorb.report.Palette;
+import absorb.report.Plot;
 import absorb.report.HtmlReport;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -119,27 +121,29 @@ public final class NewsScaling {
         }
         o.put("fit", "accuracy = intercept + slope_per_decade * log10(training FLOPs), least squares per model size");
         AtomicFile.writeJson(out.resolve("scaling.json"), o, true);
-        List<Charts.Series> byFlops = new ArrayList<>(), bySamples = new ArrayList<>();
+        Plot byFlops = new Plot("Accuracy after " + protocol + " fine-tuning against training compute")
+                .x("training FLOPs", Plot.Scale.LOG).y("accuracy without the news", Plot.Scale.LINEAR);
+        Plot bySamples = new Plot("... against samples per news item").x("samples per item", Plot.Scale.LOG)
+                .y("accuracy without the news", Plot.Scale.LINEAR);
         Map<Long, List<Point>> bySize = new TreeMap<>();
         r.points().forEach(p -> bySize.computeIfAbsent(p.parameters(), k -> new ArrayList<>()).add(p));
+        Map<String, java.awt.Color> colours = Palette.ordered(bySize.keySet().stream().map(String::valueOf).toList());
         bySize.forEach((n, ps) -> {
             ps.sort(java.util.Comparator.comparingDouble(Point::flops));
             String name = String.format(Locale.ROOT, "%,d parameters", n);
-            byFlops.add(new Charts.Series(name, ps.stream().mapToDouble(Point::flops).toArray(),
-                    ps.stream().mapToDouble(Point::accuracy).toArray()));
-            bySamples.add(new Charts.Series(name, ps.stream().mapToDouble(Point::samples).toArray(),
-                    ps.stream().mapToDouble(Point::accuracy).toArray()));
+            Plot.Style style = Plot.Style.of(colours.get(String.valueOf(n)));
+            byFlops.line(name, ps.stream().mapToDouble(Point::flops).toArray(),
+                    ps.stream().mapToDouble(Point::accuracy).toArray(), style);
+            bySamples.line(name, ps.stream().mapToDouble(Point::samples).toArray(),
+                    ps.stream().mapToDouble(Point::accuracy).toArray(), style);
         });
-        var c1 = Charts.lines("Accuracy after " + protocol + " fine-tuning against training compute", "training FLOPs (log)",
-                "accuracy without the news", byFlops, true);
-        Charts.write(c1, out.resolve("accuracy_vs_compute"), true);
-        var c2 = Charts.lines("Accuracy after " + protocol + " fine-tuning against samples per news item",
-                "samples per item (log)", "accuracy without the news", bySamples, true);
-        Charts.write(c2, out.resolve("accuracy_vs_samples"), true);
+        byFlops.horizontal(r.target(), String.format(Locale.ROOT, "target %.2f", r.target()));
+        bySamples.horizontal(r.target(), String.format(Locale.ROOT, "target %.2f", r.target()));
+        byte[] png = Figure.row(520, 360, byFlops, bySamples).write(out.resolve("accuracy_vs_compute"));
         HtmlReport report = new HtmlReport("New News: accuracy against training compute");
         report.section("Accuracy against compute");
-        report.figure(Charts.png(c1), "Each point is one fine-tuning; one line per model size.");
-        report.figure(Charts.png(c2), "The same points against the samples generated per news item.");
+        report.figure(png, "Each point is one fine-tuning; one line per model size; left against training FLOPs, right"
+                + " against the samples generated per news item.");
         List<List<String>> rows = new ArrayList<>();
         for (Trend t : r.trends()) {
             rows.add(List.of(String.format(Locale.ROOT, "%,d", t.parameters()), String.valueOf(t.points()),

@@ -1,6 +1,7 @@
 package absorb.news;
 
 import absorb.AbsorbException;
+import absorb.io.JsonFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -75,7 +76,7 @@ public final class NewsValidator {
             try {
                 item = JSON.readTree(line);
             } catch (JsonProcessingException e) {
-                problems.add(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
+                problems.add(where + ": not valid JSON " + JsonFiles.syntaxError(e, false));
                 continue;
             }
             if (!item.isObject()) {
@@ -86,8 +87,9 @@ public final class NewsValidator {
             String id = text(item, "id");
             if (id != null) where = id;
             for (String key : ITEM_KEYS) if (!item.has(key)) problems.add(where + ": missing key " + key);
+            String itemWhere = where;
             item.fieldNames().forEachRemaining(k -> {
-                if (!ITEM_KEYS.contains(k)) problems.add(item.path("id").asText("line") + ": unknown key " + k);
+                if (!ITEM_KEYS.contains(k)) problems.add(itemWhere + ": unknown key " + k);
             });
             if (id != null && !ids.add(id)) problems.add(where + ": duplicate id");
             for (String key : List.of("id", "domain", "title", "news")) {

@@ -1,77 +1,53 @@
 package absorb.report;
 
-import absorb.AbsorbException;
 import java.awt.Color;
-import java.awt.Font;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.CategorySeries;
-import org.knowm.xchart.VectorGraphicsEncoder;
-import org.knowm.xchart.style.Styler;
 
-/** Grouped bar charts with error bars: accuracies of several conditions, by group (a domain, a protocol). */
+/**
+ * Accuracies of several series (conditions, protocols) by group (a domain, a fine-tuning), drawn as dots with their
+ * 95% intervals: each group at its own place along x, the series side by side within it, the group's name under its
+ * dots, one colour and marker per series.
+ */
 public final class BarCharts {
-    static {
-        System.setProperty("java.awt.headless", "true");
-    }
-
-    /** One bar per group: its values and the half-widths of their error bars (null: none). */
+    /** One series: its value in each group and the half-widths of their intervals (null: none). */
     public record Bars(String name, double[] values, double[] errors) {}
 
-    /** Okabe and Ito's colour-blind-safe palette. */
-    static final Color[] PALETTE = {new Color(0, 114, 178), new Color(230, 159, 0), new Color(0, 158, 115),
-        new Color(204, 121, 167), new Color(86, 180, 233), new Color(213, 94, 0), new Color(240, 228, 66),
-        new Color(0, 0, 0)};
+    private static final Plot.Marker[] MARKERS = {Plot.Marker.CIRCLE, Plot.Marker.SQUARE, Plot.Marker.DIAMOND,
+        Plot.Marker.TRIANGLE};
 
     private BarCharts() {}
 
-    /** Bars of each series side by side over {@code groups}, legend outside the plot (below it). */
-    public static CategoryChart grouped(String title, String yLabel, List<String> groups, List<Bars> series) {
-        CategoryChart chart = new CategoryChartBuilder().width(860).height(460).title(title).yAxisTitle(yLabel).build();
-        Styler s = chart.getStyler();
-        s.setChartBackgroundColor(Color.WHITE);
-        s.setPlotBackgroundColor(Color.WHITE);
-        s.setPlotBorderVisible(false);
-        s.setLegendPosition(Styler.LegendPosition.OutsideS);
-        s.setLegendLayout(Styler.LegendLayout.Horizontal);
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        s.setAntiAlias(true);
-        s.setSeriesColors(PALETTE);
-        chart.getStyler().setYAxisMin(0.0);
-        chart.getStyler().setYAxisMax(1.0);
-        chart.getStyler().setYAxisDecimalPattern("0.0");
-        for (Bars b : series) {
-            List<Double> v = java.util.Arrays.stream(b.values()).map(x -> Double.isNaN(x) ? 0 : x).boxed().toList();
-            CategorySeries cs = b.errors() != null
-                    ? chart.addSeries(b.name(), groups, v, java.util.Arrays.stream(b.errors())
-                            .map(x -> Double.isNaN(x) ? 0 : x).boxed().toList())
-                    : chart.addSeries(b.name(), groups, v);
-            cs.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Bar);
+    /** The dot chart of {@code series} over {@code groups}, accuracy from 0 to 1 on y. */
+    public static Figure grouped(String title, String yLabel, List<String> groups, List<Bars> series) {
+        Plot p = new Plot(title).x("", Plot.Scale.LINEAR).y(yLabel, Plot.Scale.LINEAR).yRange(-0.12, 1.0)
+                .xRange(0.4, groups.size() + 0.6);
+        double spread = Math.min(0.6, 0.18 * series.size());
+        for (int s = 0; s < series.size(); s++) {
+            Bars b = series.get(s);
+            Color colour = Palette.CATEGORICAL.get(s % Palette.CATEGORICAL.size());
+            double offset = series.size() == 1 ? 0 : -spread / 2 + spread * s / (series.size() - 1);
+            double[] x = new double[groups.size()];
+            for (int g = 0; g < x.length; g++) x[g] = g + 1 + offset;
+            p.points(b.name(), x, b.values(), Plot.Style.of(colour).marker(MARKERS[s % MARKERS.length]).radius(3.6));
+            if (b.errors() == null) continue;
+            List<double[]> ends = new ArrayList<>();
+            List<int[]> pairs = new ArrayList<>();
+            for (int g = 0; g < x.length; g++) {
+                if (!Double.isFinite(b.values()[g]) || !Double.isFinite(b.errors()[g])) continue;
+                ends.add(new double[] {x[g], Math.max(0, b.values()[g] - b.errors()[g])});
+                ends.add(new double[] {x[g], Math.min(1, b.values()[g] + b.errors()[g])});
+                pairs.add(new int[] {ends.size() - 2, ends.size() - 1});
+            }
+            p.edges(ends.toArray(double[][]::new), pairs.toArray(int[][]::new), colour, 1.4);
         }
-        return chart;
-    }
-
-    public static byte[] png(CategoryChart chart) {
-        try {
-            return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        double[][] at = new double[groups.size()][];
+        List<Color> grey = new ArrayList<>();
+        for (int g = 0; g < at.length; g++) {
+            at[g] = new double[] {g + 1, -0.07};
+            grey.add(Palette.GREY);
         }
-    }
-
-    /** Writes {@code chart} to {@code base}.png and {@code base}.svg. */
-    public static void write(CategoryChart chart, Path base) {
-        try {
-            Files.createDirectories(base.toAbsolutePath().getParent());
-            BitmapEncoder.saveBitmapWithDPI(chart, base + ".png", BitmapEncoder.BitmapFormat.PNG, 120);
-            VectorGraphicsEncoder.saveVectorGraphic(chart, base + ".svg", VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-        } catch (IOException e) {
-            throw new AbsorbException("Cannot write the figure " + base + ": " + e.getMessage() + ".");
-        }
+        p.labelledPoints(at, groups, grey, 0.5);
+        return Figure.of(p, 760, 380);
     }
 }

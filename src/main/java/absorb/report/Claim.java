@@ -17,23 +17,31 @@ import java.util.Locale;
  * @param holds whether the value meets the threshold
  * @param what what was measured, where, and on which hook point
  * @param otherSeeds the same claim measured with other seeds (empty when none were run)
+ * @param figure the figure that shows it (null when none does)
  */
-public record Claim(String name, double value, String threshold, boolean holds, String what, List<Seeded> otherSeeds) {
+public record Claim(String name, double value, String threshold, boolean holds, String what, List<Seeded> otherSeeds,
+        Shown figure) {
 
     /** The claim's value with one other seed. */
     public record Seeded(long seed, double value, boolean holds) {}
+
+    /**
+     * The figure that shows a claim: its PNG, by its path relative to the folder of the demo's summary.json, and a
+     * caption saying what in it to look at.
+     */
+    public record Shown(String file, String caption) {}
 
     public Claim {
         otherSeeds = List.copyOf(otherSeeds);
     }
 
     public static Claim of(String name, double value, String threshold, boolean holds, String what) {
-        return new Claim(name, value, threshold, holds, what, List.of());
+        return new Claim(name, value, threshold, holds, what, List.of(), null);
     }
 
     /** A number reported with the claims (and with every seed) but held to no threshold. */
     public static Claim measurement(String name, double value, String what) {
-        return new Claim(name, value, null, true, what, List.of());
+        return new Claim(name, value, null, true, what, List.of(), null);
     }
 
     public boolean isMeasurement() {
@@ -41,7 +49,12 @@ public record Claim(String name, double value, String threshold, boolean holds, 
     }
 
     public Claim withOtherSeeds(List<Seeded> seeds) {
-        return new Claim(name, value, threshold, holds, what, seeds);
+        return new Claim(name, value, threshold, holds, what, seeds, figure);
+    }
+
+    /** The claim shown by the PNG {@code file} (relative to the summary's folder), with {@code caption}. */
+    public Claim shownBy(String file, String caption) {
+        return new Claim(name, value, threshold, holds, what, otherSeeds, new Shown(file, caption));
     }
 
     /** The seeds it was measured with: this one and the others. */
@@ -96,6 +109,7 @@ public record Claim(String name, double value, String threshold, boolean holds, 
             if (!isMeasurement()) e.put("holds", s.holds());
         }
         if (!isMeasurement()) o.put("holds_across_seeds", acrossSeeds());
+        if (figure != null) o.put("figure", figure.file());
     }
 
     /**

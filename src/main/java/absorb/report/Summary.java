@@ -1,8 +1,11 @@
 package absorb.report;
 
+import absorb.AbsorbException;
 import absorb.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,13 +53,44 @@ public final class Summary {
         return claims.stream().filter(c -> !c.isMeasurement() && c.holdsInEverySeed()).count();
     }
 
-    /** The report's summary: {@code intro} (if any), then each claim's line marked as holding or not in every seed. */
+    /** The report's summary, as its last section, without figures: see {@link #section(HtmlReport, int, String, String, Path)}. */
     public void section(HtmlReport report, String heading, String intro) {
-        report.section(heading);
+        section(report, report.sections(), heading, intro, null);
+    }
+
+    /**
+     * The report's summary as its section number {@code index}: {@code intro} (if any), then each claim's line, marked
+     * as holding or not in every seed, beside the figure that shows it (its PNG read from {@code dir}, the folder of
+     * summary.json; claims shown by the same figure share it).
+     */
+    public void section(HtmlReport report, int index, String heading, String intro, Path dir) {
+        report.sectionAt(index, heading);
         if (intro != null) report.paragraph(intro);
-        for (Claim c : claims) {
-            if (c.isMeasurement()) report.paragraph(c.line());
-            else report.verdict(c.line(), c.holdsInEverySeed());
+        for (int i = 0; i < claims.size(); ) {
+            Claim c = claims.get(i);
+            int j = i + 1;
+            while (j < claims.size() && c.figure() != null && claims.get(j).figure() != null
+                    && c.figure().file().equals(claims.get(j).figure().file())) j++;
+            List<Claim> group = claims.subList(i, j);
+            byte[] png = c.figure() == null || dir == null ? null : read(dir.resolve(c.figure().file()));
+            if (png == null) {
+                for (Claim g : group) {
+                    if (g.isMeasurement()) report.paragraph(g.line());
+                    else report.verdict(g.line(), g.holdsInEverySeed());
+                }
+            } else {
+                report.verdictsBeside(group.stream().map(Claim::line).toList(),
+                        group.stream().map(Claim::holdsInEverySeed).toList(), png, c.figure().caption());
+            }
+            i = j;
+        }
+    }
+
+    private static byte[] read(Path png) {
+        try {
+            return Files.readAllBytes(png);
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot read the figure " + png + ": " + AtomicFile.describe(e) + ".");
         }
     }
 

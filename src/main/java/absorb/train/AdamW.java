@@ -91,14 +91,6 @@ public final class AdamW implements AutoCloseable {
         return expAvgSq;
     }
 
-    /** Loads saved moments (same names and shapes) in place. */
-    public void load(Map<String, float[]> avg, Map<String, float[]> sq) {
-        for (String name : params.keySet()) {
-            expAvg.get(name).set(avg.get(name));
-            expAvgSq.get(name).set(sq.get(name));
-        }
-    }
-
     public List<String> names() {
         return new ArrayList<>(params.keySet());
     }

@@ -1,6 +1,8 @@
 package absorb.train;
 
-import absorb.report.Charts;
+import absorb.report.Figure;
+import absorb.report.Palette;
+import absorb.report.Plot;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -14,7 +16,8 @@ final class LossCurve {
         double[] y = history.stream().mapToDouble(Trainer.StepMetrics::loss).toArray();
         String name = png.getFileName().toString();
         Path base = png.resolveSibling(name.endsWith(".png") ? name.substring(0, name.length() - 4) : name);
-        Charts.write(Charts.lines("Training loss", "optimizer step", "loss (mean over target tokens)",
-                List.of(new Charts.Series("loss", x, y)), false), base, false);
+        Plot.Style style = Plot.Style.of(Palette.BLUE).marker(x.length <= 40 ? Plot.Marker.CIRCLE : Plot.Marker.NONE);
+        Figure.of(new Plot("Training loss against the optimizer step").x("optimizer step", Plot.Scale.LINEAR)
+                .y("loss (mean over target tokens)", Plot.Scale.LINEAR).line(null, x, y, style)).writePng(base);
     }
 }

@@ -82,6 +82,7 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
             if (adapter != null && !enabled) {
                 throw new AbsorbException("--adapter continues a LoRA adapter; it needs LoRA training.");
             }
+            if (enabled) LoraAdapter.Config.of(rank, alpha, dropout, targets); // checks rank, alpha, dropout, targets
         }
 
         /** A fresh adapter of rank r with alpha 2r on every projection, dropout 0.05. */

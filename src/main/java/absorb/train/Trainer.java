@@ -8,6 +8,7 @@ import absorb.model.LoraAdapter;
 import absorb.model.Safetensors;
 import absorb.model.Tokenizer;
 import absorb.model.Transformer;
+import absorb.model.WeightKernels;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -57,6 +58,12 @@ public final class Trainer {
         void onStep(StepMetrics m);
 
         default void onMessage(String message) {}
+
+        /**
+         * The run has been checked (options, data, model, output folder) and is about to take its first step: the
+         * moment to write what belongs beside its checkpoints.
+         */
+        default void onReady() {}
     }
 
     /**
@@ -107,12 +114,16 @@ public final class Trainer {
         stopRequested = true;
     }
 
-    /** Loads the config's model, trains it, writes the outputs, and closes the model. */
+    /**
+     * Loads the config's model, trains it, writes the outputs, and closes the model. The data and the model are read
+     * before the output folder is made, so that a run refused for either leaves nothing behind.
+     */
     public Result run() {
-        prepareOutput();
+        checkOutput();
         if (c.run().deterministic()) Compute.setThreads(1);
         TrainingStream data = stream != null ? stream : fileStream();
         try (Transformer model = Checkpoint.load(c.data().model(), Compute.CPU_FLOAT32.withDtype(c.data().dtype()))) {
+            prepareOutput();
             return train(model, data);
         }
     }
@@ -128,9 +139,11 @@ public final class Trainer {
                     + Compute.dtypeName(Compute.dtypeOf(model.finalNorm())) + " but the run asks for "
                     + Compute.dtypeName(c.data().dtype()) + ".");
         }
-        prepareOutput();
+        checkOutput();
         if (c.run().deterministic()) Compute.setThreads(1);
-        return train(model, stream != null ? stream : fileStream());
+        TrainingStream data = stream != null ? stream : fileStream();
+        prepareOutput();
+        return train(model, data);
     }
 
     private Result train(Transformer model, TrainingStream data) {
@@ -161,6 +174,7 @@ public final class Trainer {
             List<StepMetrics> history = new ArrayList<>();
             if (c.run().resume()) start = resume(params, opt, dataHash, history);
             else clearCheckpoints();
+            listener.onReady();
             Result r = loop(model, params, opt, schedule, data, start, totalSteps, dataHash, history);
             model.setTraining(false, 0);
             if (!r.interrupted()) finish(model, loraConfig, history);
@@ -339,6 +353,15 @@ public final class Trainer {
 
     // ---- output folder, metrics, checkpoints ----
 
+    /** Refuses, before anything is read or written, an output folder whose checkpoints only --resume may continue. */
+    private void checkOutput() {
+        if (!c.run().resume() && hasCheckpoints(c.out())) {
+            throw new AbsorbException("Output folder " + c.out() + " already has checkpoints; pass --resume to continue that"
+                    + " run, or choose another --out.");
+        }
+    }
+
+    /** Makes the output folder and checks that it takes files. */
     private void prepareOutput() {
         try {
             Files.createDirectories(c.out());
@@ -347,10 +370,6 @@ public final class Trainer {
         } catch (IOException e) {
             throw new AbsorbException("Output folder " + c.out() + " is not writable (" + e.getClass().getSimpleName()
                     + ": " + e.getMessage() + ").");
-        }
-        if (!c.run().resume() && hasCheckpoints(c.out())) {
-            throw new AbsorbException("Output folder " + c.out() + " already has checkpoints; pass --resume to continue that"
-                    + " run, or choose another --out.");
         }
     }
 
@@ -469,7 +488,7 @@ public final class Trainer {
             throw new AbsorbException("A checkpoint tensor has shape " + source.getShape() + " where the run needs "
                     + target.getShape() + ".");
         }
-        target.set(source.toByteBuffer());
+        WeightKernels.copyInto(target, source);
     }
 
     private static String difference(JsonNode saved, JsonNode now) {

@@ -1,11 +1,13 @@
 package absorb.train;
 
 import absorb.AbsorbException;
+import absorb.io.JsonFiles;
 import absorb.model.ChatTemplate;
 import absorb.model.Tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -29,7 +31,8 @@ import java.util.Map;
  * The whole file is read and checked before anything trains: a bad line is reported with file, line and reason.
  */
 public final class TrainingData {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** One JSON value per line: text after it on the line is an error, as in a JSONL reader that splits lines. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** Token ids and, per token, whether the model is trained to predict it. */
     public record Example(long[] ids, boolean[] target, int line) {
@@ -73,7 +76,7 @@ public final class TrainingData {
             try {
                 e = example(JSON.readTree(line), tokenizer, i + 1);
             } catch (JsonProcessingException ex) {
-                problems.add("line " + (i + 1) + ": not valid JSON (" + ex.getOriginalMessage() + ")");
+                problems.add("line " + (i + 1) + ": not valid JSON " + JsonFiles.syntaxError(ex, false));
                 continue;
             } catch (AbsorbException ex) {
                 problems.add("line " + (i + 1) + ": " + ex.getMessage());
@@ -198,6 +201,12 @@ public final class TrainingData {
         for (JsonNode m : list) {
             if (!m.isObject() || !m.path("role").isTextual() || !m.has("content")) {
                 throw new AbsorbException(field + " has an entry without a role and a content");
+            }
+            String role = m.get("role").asText();
+            if (!ChatTemplate.ROLES.contains(role)) {
+                throw new AbsorbException("message " + (out.size() + 1) + " of " + field + " has role \"" + role
+                        + "\", which the chat template does not take (it takes " + String.join(", ", ChatTemplate.ROLES)
+                        + ")");
             }
             Map<String, Object> message = new LinkedHashMap<>();
             m.properties().forEach(f -> message.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class)));

@@ -45,6 +45,13 @@ class Weights(torch.nn.Module):
         return 0
 
     @torch.jit.export
+    def copy_into(self, dst: Tensor, src: Tensor) -> int:
+        # dst[...] = src in place (same shape, cast to dst's dtype), a weight that autograd tracks included: the copy
+        # goes through a detached view of it, so autograd does not record it
+        dst.detach().copy_(src)
+        return 0
+
+    @torch.jit.export
     def own_copy(self, x: Tensor) -> Tensor:
         # x in memory of its own, row-major (a view becomes a tensor)
         return x.clone(memory_format=torch.contiguous_format)

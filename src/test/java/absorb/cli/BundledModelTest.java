@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import absorb.graphs.Words;
 import absorb.model.Compute;
 import absorb.model.LanguageModel;
+import absorb.report.Chromium;
 import absorb.toy.ToyPretrain;
 import absorb.toy.ToyWorld;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -82,5 +83,9 @@ class BundledModelTest {
         assertTrue(Files.isRegularFile(out.resolve("sweep/sweep.json")) && Files.isRegularFile(out.resolve(
                 "sweep_walks/sweep.json")));
         assertTrue(out.resolve("report.html").toFile().length() > 10_000);
+        if (Chromium.executable().isPresent()) { // the report as a browser shows it (skipped without Chromium)
+            DemoReportTest.assertReportShowsEveryFigure(out);
+            Chromium.screenshot(out.resolve("report.html"), DemoReportTest.SCREENSHOT.resolveSibling("demo.png"), 1200, 4000);
+        }
     }
 }

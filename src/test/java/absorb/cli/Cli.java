@@ -3,20 +3,25 @@ package absorb.cli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 
-/** Runs the command line in-process and keeps what it said on stderr. */
+/**
+ * Runs the command line in-process and keeps its error messages and the results it printed through the command line
+ * (progress goes to the process's standard error, as in a terminal).
+ */
 final class Cli {
     final int exit;
     final String err;
+    final String out;
 
-    private Cli(int exit, String err) {
+    private Cli(int exit, String err, String out) {
         this.exit = exit;
         this.err = err;
+        this.out = out;
     }
 
     static Cli run(String... args) {
-        StringWriter sw = new StringWriter();
-        int code = Main.run(new PrintWriter(sw, true), args);
-        return new Cli(code, sw.toString());
+        StringWriter sw = new StringWriter(), so = new StringWriter();
+        int code = Main.run(new PrintWriter(so, true), new PrintWriter(sw, true), args);
+        return new Cli(code, sw.toString(), so.toString());
     }
 
     /**
@@ -37,6 +42,6 @@ final class Cli {
 
     @Override
     public String toString() {
-        return "exit " + exit + ": " + err;
+        return "exit " + exit + ": " + err + (out.isEmpty() ? "" : "\n(output) " + out);
     }
 }

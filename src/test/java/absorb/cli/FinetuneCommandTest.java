@@ -66,6 +66,34 @@ class FinetuneCommandTest {
                 tmp.resolve("w").toString(), "--adapter", first, "--lora-rank", "8");
     }
 
+    /**
+     * Bad options and bad data are refused in one sentence before anything is written: no output folder, so no
+     * finetune_args.json for a later --resume to pick up.
+     */
+    @Test
+    void badInputIsRefusedBeforeAnythingIsWritten() throws IOException {
+        String model = "src/test/resources/fixtures/engine/qwen2";
+        Path good = Files.writeString(tmp.resolve("good.jsonl"), "{\"text\": \"the apple fell\"}\n");
+        Path out = tmp.resolve("run");
+        Cli.refused("--lora-rank must be at least 1, not 0", "finetune", "--model", model, "--data", good.toString(),
+                "--out", out.toString(), "--lora-rank", "0");
+        Cli.refused("--lora-dropout", "finetune", "--model", model, "--data", good.toString(), "--out", out.toString(),
+                "--lora-dropout", "1.5");
+        Path broken = Files.writeString(tmp.resolve("broken.jsonl"),
+                "{\"text\": \"one\"}\n{\"text\": \"two\"}\n{\"text\": \"x\" \"y\"}\n");
+        Cli c = Cli.refused("line 3: not valid JSON at column 14: expected ',' or '}' after a value, found '\"'", "finetune",
+                "--model", model, "--data", broken.toString(), "--out", out.toString());
+        assertTrue(c.err.contains(broken.toString()) && !c.err.contains("Source") && !c.err.contains("column: "), c.err);
+        Path usr = Files.writeString(tmp.resolve("usr.jsonl"), "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"},"
+                + " {\"role\": \"assistant\", \"content\": \"yo\"}]}\n{\"messages\": [{\"role\": \"usr\", \"content\": \"hi\"},"
+                + " {\"role\": \"assistant\", \"content\": \"yo\"}]}\n");
+        Cli.refused("line 2: message 1 of messages has role \"usr\", which the chat template does not take", "finetune",
+                "--model", model, "--data", usr.toString(), "--out", out.toString());
+        Cli.refused("does not exist", "finetune", "--model", model, "--data", tmp.resolve("missing.jsonl").toString(),
+                "--out", out.toString());
+        assertTrue(!Files.exists(out), "nothing was written to --out");
+    }
+
     private static double loss(String metricsLine) throws IOException {
         return new com.fasterxml.jackson.databind.ObjectMapper().readTree(metricsLine).get("loss").asDouble();
     }
