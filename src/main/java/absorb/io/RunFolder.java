@@ -36,7 +36,7 @@ public final class RunFolder {
         config.fieldNames().forEachRemaining(k -> {
             if (ignored.contains(k)) return;
             JsonNode a = saved.get(k), b = config.get(k);
-            if (a == null || !a.equals(b)) diffs.add(k + " " + (a == null ? "(none)" : a) + " -> " + b);
+            if (a == null || !a.toString().equals(b.toString())) diffs.add(k + " " + (a == null ? "(none)" : a) + " -> " + b);
         });
         if (!diffs.isEmpty()) {
             throw new AbsorbException("Output folder " + out + " holds a run with other settings (" + String.join(", ", diffs)

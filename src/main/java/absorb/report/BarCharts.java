@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * Accuracies of several series (conditions, protocols) by group (a domain, a fine-tuning), drawn as dots with their
- * 95% intervals: each group at its own place along x, the series side by side within it, the group's name under its
- * dots, one colour and marker per series.
+ * 95% intervals: each group at its own named place along x, the series side by side within it, one colour and marker
+ * per series.
  */
 public final class BarCharts {
     /** One series: its value in each group and the half-widths of their intervals (null: none). */
@@ -20,8 +20,7 @@ public final class BarCharts {
 
     /** The dot chart of {@code series} over {@code groups}, accuracy from 0 to 1 on y. */
     public static Figure grouped(String title, String yLabel, List<String> groups, List<Bars> series) {
-        Plot p = new Plot(title).x("", Plot.Scale.LINEAR).y(yLabel, Plot.Scale.LINEAR).yRange(-0.12, 1.0)
-                .xRange(0.4, groups.size() + 0.6);
+        Plot p = new Plot(title).x("", Plot.Scale.LINEAR).y(yLabel, Plot.Scale.LINEAR).yRange(0, 1.0).xCategories(groups);
         double spread = Math.min(0.6, 0.18 * series.size());
         for (int s = 0; s < series.size(); s++) {
             Bars b = series.get(s);
@@ -41,13 +40,6 @@ public final class BarCharts {
             }
             p.edges(ends.toArray(double[][]::new), pairs.toArray(int[][]::new), colour, 1.4);
         }
-        double[][] at = new double[groups.size()][];
-        List<Color> grey = new ArrayList<>();
-        for (int g = 0; g < at.length; g++) {
-            at[g] = new double[] {g + 1, -0.07};
-            grey.add(Palette.GREY);
-        }
-        p.labelledPoints(at, groups, grey, 0.5);
         return Figure.of(p, 760, 380);
     }
 }

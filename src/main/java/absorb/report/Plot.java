@@ -83,6 +83,7 @@ public final class Plot {
     private final List<Edge> edges = new ArrayList<>();
     private final List<Rule> rules = new ArrayList<>();
     private final List<Mark> marks = new ArrayList<>();
+    private List<String> xCategories;
 
     public Plot(String title) {
         this.title = title;
@@ -97,6 +98,14 @@ public final class Plot {
     public Plot y(String axisTitle, Scale scale) {
         yTitle = axisTitle;
         yScale = scale;
+        return this;
+    }
+
+    /** An x axis of named places instead of numbers: category i (0-based) sits at x = i + 1. */
+    public Plot xCategories(List<String> names) {
+        xCategories = List.copyOf(names);
+        xMin = 0.4;
+        xMax = names.size() + 0.6;
         return this;
     }
 
@@ -273,7 +282,7 @@ public final class Plot {
                 double widest = 0;
                 for (Ticks.Tick t : yTicks) if (t.major()) widest = Math.max(widest, Text.width(t.label(), TICK, false));
                 left = x0 + PAD + yTitleW + widest + TICK_MAJOR + 3;
-                xTicks = ticks(xr, xScale, right - left, 0, true);
+                xTicks = xCategories != null ? categoryTicks() : ticks(xr, xScale, right - left, 0, true);
                 double lastHalf = 0;
                 for (Ticks.Tick t : xTicks) {
                     if (t.major() && px(t.value()) > right - 30) lastHalf = Math.max(lastHalf, Text.width(t.label(), TICK, false) / 2);
@@ -408,6 +417,12 @@ public final class Plot {
                 notes.add(new Note(strings.get(i), b, colours.get(i), placed.get(i).leader(), a.ax(), a.ay(), a.radius()));
             }
         }
+    }
+
+    private List<Ticks.Tick> categoryTicks() {
+        List<Ticks.Tick> out = new ArrayList<>();
+        for (int i = 0; i < xCategories.size(); i++) out.add(new Ticks.Tick(i + 1, xCategories.get(i)));
+        return out;
     }
 
     private static List<Ticks.Tick> ticks(double[] r, Scale s, double pixels, double labelHeight, boolean horizontal) {
