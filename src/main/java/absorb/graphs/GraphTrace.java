@@ -61,8 +61,21 @@ public final class GraphTrace {
 
     private GraphTrace() {}
 
+    /**
+     * The sequences a run reads: {@code ids} [batch][length] (BOS, when the model uses one, then the words), the node
+     * of every token ({@code nodeOf}, -1 for BOS), word tokens from {@code offset} on.
+     */
+    public record Sequences(Graph graph, List<String> words, long[] wordTokens, long[][] ids, int[][] nodeOf, int offset) {}
+
     /** Runs {@code config} on an already loaded model; {@code progress} receives one-line updates. */
     public static Result run(TraceConfig config, LanguageModel lm, Consumer<String> progress) {
+        Sequences s = sequences(config, lm);
+        return measure(config, s.graph(), s.words(), s.wordTokens(), s.ids(), s.nodeOf(), s.offset(), lm.transformer(),
+                progress);
+    }
+
+    /** The graph, its words and the sequences {@code config} describes, for {@code lm}'s tokenizer. */
+    public static Sequences sequences(TraceConfig config, LanguageModel lm) {
         Graph graph = Graph.parse(config.graph());
         List<String> pool = config.words() != null ? config.words() : Words.DEFAULT;
         List<String> words = Words.assign(pool, graph.size(), config.shuffleWords(), config.seed());
@@ -93,7 +106,7 @@ public final class GraphTrace {
                 nodeOf[b][t + offset] = nodes[b][t];
             }
         }
-        return measure(config, graph, words, wordTokens, ids, nodeOf, offset, lm.transformer(), progress);
+        return new Sequences(graph, words, wordTokens, ids, nodeOf, offset);
     }
 
     /**

@@ -38,7 +38,10 @@ public final class Transformer implements AutoCloseable {
          */
         boolean wants(String hookPoint);
 
-        /** The tensor lives in the forward pass's scope: copy or reduce what you keep. */
+        /**
+         * The tensor lives in the forward pass's scope: copy or reduce what you keep (an attention pattern is freed as
+         * soon as its block has used it).
+         */
         void accept(String hookPoint, NDArray residual);
 
         /**
@@ -405,6 +408,10 @@ public final class Transformer implements AutoCloseable {
             NDArray[] pv = DecoderKernels.ATTENTION_PATTERN.tuple(scope, attention);
             NDArray pattern = points.visit(HookPoint.attnPattern(i), pv[0]);
             z = DecoderKernels.PATTERN_VALUES.tensor(scope, pattern, pv[1]);
+            // [batch, heads, t, keys] each: freed at once, so that a pass holds one block's probabilities at a time
+            pv[0].close();
+            pv[1].close();
+            if (pattern != pv[0]) pattern.close();
         } else {
             z = DecoderKernels.ATTENTION_HEADS.tensor(scope, attention);
         }
@@ -467,6 +474,8 @@ public final class Transformer implements AutoCloseable {
             }
             NDArray[] r = DecoderKernels.REPLACE_PART.tuple(scope, x, target, selection(iv, site, shape));
             changes.add(new Intervention.Change(iv, Math.sqrt(r[1].getFloat()), Math.sqrt(r[2].getFloat())));
+            r[1].close();
+            r[2].close();
             return r[0];
         }
 
