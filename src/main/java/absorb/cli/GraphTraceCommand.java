@@ -1,7 +1,12 @@
 package absorb.cli;
 
 import absorb.AbsorbException;
+import absorb.graphs.Ablation;
+import absorb.graphs.CircuitReports;
 import absorb.graphs.Experiments;
+import absorb.graphs.Graph;
+import absorb.graphs.HeadScores;
+import absorb.graphs.NeighbourMixing;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
 import absorb.graphs.TraceReports;
@@ -10,6 +15,7 @@ import absorb.model.LanguageModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,7 +23,8 @@ import picocli.CommandLine.Option;
 @Command(name = "graph-trace", mixinStandardHelpOptions = true, sortOptions = false,
         description = "In-context representations: put words on a graph, feed random walks, and measure how the residual"
                 + " stream re-organises (accuracy, PCA, Dirichlet energy, spectral alignment, critical context).",
-        subcommands = {GraphTraceCommand.Sweep.class, GraphTraceCommand.Conflict.class})
+        subcommands = {GraphTraceCommand.Sweep.class, GraphTraceCommand.Conflict.class, GraphTraceCommand.Ablate.class,
+            GraphTraceCommand.Mixing.class})
 final class GraphTraceCommand implements Callable<Integer> {
 
     /** Options every graph-tracing run takes. */
@@ -143,4 +150,112 @@ final class GraphTraceCommand implements Callable<Integer> {
         }
     }
 
+    @Command(name = "ablate", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Rule-following accuracy and the representations' alignment with attention heads ablated at"
+                    + " their output before o_proj (attn.z), beside the unablated run and as many random heads, and a"
+                    + " curve of final accuracy against the number of heads ablated.")
+    static final class Ablate implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "The graph (grid:4x4).")
+        String graph;
+
+        static final class Which {
+            @Option(names = "--heads", split = ",", paramLabel = "LIST", description = "Heads LAYER.HEAD, e.g. 1.3,2.0.")
+            List<String> heads;
+
+            @Option(names = "--top-induction", paramLabel = "K", description = "The K heads with the highest induction score.")
+            Integer topInduction;
+
+            @Option(names = "--top-previous", paramLabel = "K", description = "The K heads with the highest previous-token score.")
+            Integer topPrevious;
+
+            @Option(names = "--random", paramLabel = "K", description = "K heads drawn at random.")
+            Integer random;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Which which;
+
+        @Option(names = "--ablation", defaultValue = "zero", paramLabel = "KIND",
+                description = "zero (default) or mean (each head's mean output over walks with another seed).")
+        String ablation;
+
+        @Option(names = "--draws", defaultValue = "4", paramLabel = "N", description = "Random sets of heads (4).")
+        int draws;
+
+        @Option(names = "--curve-max", defaultValue = "-1", paramLabel = "K",
+                description = "Largest K of the accuracy-against-K curve (default: 32 or every head, whichever is fewer;"
+                        + " 0: no curve).")
+        int curveMax;
+
+        @Option(names = "--repeat-length", defaultValue = "32", paramLabel = "L",
+                description = "Tokens per copy of the repeated random sequences that rank the heads (32).")
+        int repeatLength;
+
+        @Option(names = "--repeats", defaultValue = "32", paramLabel = "N", description = "Repeated random sequences (32).")
+        int repeats;
+
+        @Override
+        public Integer call() {
+            Ablation.Kind kind = Ablation.Kind.parse(ablation);
+            TraceConfig trace = run.config(graph, null);
+            try (LanguageModel lm = run.load()) {
+                int layers = lm.transformer().layers(), heads = lm.config().numAttentionHeads();
+                Ablation.Selection selection;
+                if (which.heads != null) {
+                    selection = new Ablation.Selection("heads", which.heads.stream()
+                            .map(h -> HeadScores.Head.parse(h, layers, heads)).toList(), 0);
+                } else if (which.topInduction != null) {
+                    selection = new Ablation.Selection("top-induction", null, which.topInduction);
+                } else if (which.topPrevious != null) {
+                    selection = new Ablation.Selection("top-previous", null, which.topPrevious);
+                } else {
+                    selection = new Ablation.Selection("random", null, which.random);
+                }
+                int max = curveMax >= 0 ? curveMax : Math.min(32, layers * heads);
+                HeadScores.Settings scoring = new HeadScores.Settings(repeatLength, repeats, run.seed, trace);
+                Ablation.Result r = Ablation.run(new Ablation.Settings(trace, selection, kind, draws, max, scoring), lm,
+                        GraphTraceCommand::log);
+                CircuitReports.writeAblation(r, run.model.toString(), run.out);
+                log(Ablation.reading(r));
+                log("wrote " + run.out.resolve("report.html"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "mixing", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "A baseline that needs no model: random vectors on the graph's nodes, mixed with their"
+                    + " neighbours' mean round after round, measured as word means are (PCA, spectral alignment, energy).")
+    static final class Mixing implements Callable<Integer> {
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "The graph (grid:4x4).")
+        String graph;
+
+        @Option(names = "--dim", defaultValue = "4096", paramLabel = "D", description = "Dimension of the vectors (4096).")
+        int dim;
+
+        @Option(names = "--rounds", defaultValue = "3", paramLabel = "R", description = "Rounds of mixing (3).")
+        int rounds;
+
+        @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of the random vectors (0).")
+        long seed;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run folder.")
+        Path out;
+
+        @Mixin
+        ThreadOptions threads;
+
+        @Override
+        public Integer call() {
+            threads.apply();
+            NeighbourMixing.Result r = NeighbourMixing.run(Graph.parse(graph), dim, rounds, seed);
+            CircuitReports.writeMixing(r, out);
+            log(NeighbourMixing.reading(r));
+            log("wrote " + out.resolve("report.html"));
+            return 0;
+        }
+    }
 }

@@ -117,4 +117,145 @@ public final class CircuitFigures {
     static String f(double v) {
         return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
     }
+
+    /** The ablation's figures into {@code dir}, by caption. */
+    public static Map<String, byte[]> ablation(Ablation.Result r, Path dir) {
+        Map<String, byte[]> figures = new LinkedHashMap<>();
+        GraphTrace.Result base = r.baseline().run();
+        double[] pos = doubles(base.positions());
+        List<Charts.Series> acc = new ArrayList<>(List.of(new Charts.Series("no ablation", pos, base.accuracyFull()),
+                new Charts.Series(r.chosen().name(), pos, r.chosen().run().accuracyFull())));
+        acc.add(new Charts.Series(r.random().size() + " random sets (mean)", pos, meanCurve(r.random(),
+                c -> c.run().accuracyFull())));
+        String g = base.graph().name();
+        figures.put("Accuracy (whole vocabulary) against context on " + g + ": unablated, with " + r.chosen().name()
+                + " " + r.settings().kind() + "-ablated at attn.z, and with as many random heads (mean over "
+                + r.random().size() + " draws from " + r.randomFrom() + ").", write(Charts.lines("Accuracy with heads"
+                + " ablated, " + g, "context position (log)", "p(valid next word)", acc, true), dir.resolve(
+                "ablation_accuracy")));
+        List<Charts.Series> r2 = new ArrayList<>(List.of(new Charts.Series("no ablation", pos, finite(base.hooks()
+                .get(r.hook()).spectralR2())), new Charts.Series(r.chosen().name(), pos, finite(r.chosen().run().hooks()
+                .get(r.hook()).spectralR2()))));
+        r2.add(new Charts.Series("random sets (mean)", pos, finite(meanCurve(r.random(), c -> c.run().hooks().get(r.hook())
+                .spectralR2()))));
+        figures.put("Alignment of PC1-2 of the word means at " + r.hook() + " with the graph's spectral embedding (R^2)"
+                + " against context, unablated and ablated.", write(Charts.lines("Spectral alignment with heads ablated, "
+                + r.hook(), "context position (log)", "R^2", r2, true), dir.resolve("ablation_spectral_r2")));
+        if (!r.curve().isEmpty()) {
+            double[] ks = r.curve().stream().mapToDouble(Ablation.CurvePoint::k).toArray();
+            double[] mean = r.curve().stream().mapToDouble(Ablation.CurvePoint::randomMean).toArray();
+            double[] lo = r.curve().stream().mapToDouble(p -> p.randomMean() - p.randomSd()).toArray();
+            double[] hi = r.curve().stream().mapToDouble(p -> p.randomMean() + p.randomSd()).toArray();
+            double b = r.baseline().finalAccuracy();
+            XYChart curve = Charts.lines("Final accuracy against heads ablated, " + g, "heads ablated K (log)",
+                    "p(valid next word), last position", List.of(
+                            new Charts.Series("top K induction heads", ks, r.curve().stream().mapToDouble(
+                                    Ablation.CurvePoint::topInduction).toArray()),
+                            new Charts.Series("top K previous-token heads", ks, r.curve().stream().mapToDouble(
+                                    Ablation.CurvePoint::topPrevious).toArray()),
+                            new Charts.Series("K random heads (mean)", ks, mean),
+                            new Charts.Series("random - 1 sd", ks, lo), new Charts.Series("random + 1 sd", ks, hi),
+                            new Charts.Series("no ablation", new double[] {ks[0], ks[ks.length - 1]}, new double[] {b, b})),
+                    ks.length > 1);
+            figures.put("Accuracy at the last position with the top K heads of each score " + r.settings().kind()
+                    + "-ablated, against K random heads (mean and one standard deviation over " + r.settings().draws()
+                    + " draws; drawn outside the top K of both scores where enough heads remain).", write(curve,
+                    dir.resolve("ablation_curve")));
+        }
+        int at = base.positions()[base.positions().length - 1];
+        for (Ablation.Condition c : List.of(r.baseline(), r.chosen())) {
+            double[][] coords = c.run().hooks().get(r.hook()).snapshots().get(at);
+            if (coords == null) continue;
+            String name = c == r.baseline() ? "ablation_pca_unablated" : "ablation_pca_ablated";
+            figures.put("Word means at " + r.hook() + " (last " + base.config().window() + " positions up to " + at
+                    + ") on their first two principal components, " + c.name() + ".", write(Charts.graphScatter(
+                    "PCA of word means, " + c.name(), "PC1", "PC2", coords, base.words(), base.graph().edges()),
+                    dir.resolve(name)));
+        }
+        return figures;
+    }
+
+    /** The ablation's report section: a reading, a table of the conditions, the figures. */
+    public static void ablationSection(HtmlReport report, Ablation.Result r, Map<String, byte[]> figures) {
+        report.section("Head ablation on " + r.baseline().run().graph().name());
+        report.paragraph(Ablation.reading(r));
+        List<List<String>> rows = new ArrayList<>();
+        for (Ablation.Condition c : conditions(r)) {
+            rows.add(List.of(c.name(), c.heads().isEmpty() ? "-" : Ablation.names(c.heads()), f(c.finalAccuracy()),
+                    f(last(c.run().hooks().get(r.hook()).spectralR2()))));
+        }
+        report.table(List.of("condition", "heads", "final accuracy", "spectral R^2 at " + r.hook()), rows);
+        List<String> hooks = new ArrayList<>(r.baseline().run().hooks().keySet()), header = new ArrayList<>(List.of("condition"));
+        header.addAll(hooks);
+        List<List<String>> byLayer = new ArrayList<>();
+        for (Ablation.Condition c : List.of(r.baseline(), r.chosen())) {
+            List<String> row = new ArrayList<>(List.of(c.name()));
+            for (String h : hooks) row.add(c.run().hooks().containsKey(h) ? f(last(c.run().hooks().get(h).spectralR2())) : "-");
+            byLayer.add(row);
+        }
+        report.paragraph("Spectral alignment (R^2 of PC1-2 against the graph's Laplacian eigenvectors, last position) at"
+                + " every recorded hook point; a point before the first ablated layer cannot change.");
+        report.table(header, byLayer);
+        if (!r.curve().isEmpty()) {
+            List<List<String>> curve = new ArrayList<>();
+            for (Ablation.CurvePoint p : r.curve()) {
+                curve.add(List.of(String.valueOf(p.k()), f(p.topInduction()), f(p.topPrevious()), f(p.randomMean()) + " +- "
+                        + f(p.randomSd())));
+            }
+            report.table(List.of("K", "top induction", "top previous-token", "random (mean +- sd)"), curve);
+        }
+        figures.forEach((caption, png) -> report.figure(png, caption));
+    }
+
+    static List<Ablation.Condition> conditions(Ablation.Result r) {
+        List<Ablation.Condition> all = new ArrayList<>(List.of(r.baseline(), r.chosen()));
+        all.addAll(r.random());
+        return all;
+    }
+
+    private static double[] meanCurve(List<Ablation.Condition> runs, java.util.function.Function<Ablation.Condition,
+            double[]> of) {
+        double[] out = new double[of.apply(runs.get(0)).length];
+        for (Ablation.Condition c : runs) {
+            double[] v = of.apply(c);
+            for (int i = 0; i < out.length; i++) out[i] += v[i] / runs.size();
+        }
+        return out;
+    }
+
+    static double[] doubles(int[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = v[i];
+        return d;
+    }
+
+    /** NaN (no data yet) drawn as the next finite value, so lines stay unbroken. */
+    static double[] finite(double[] v) {
+        double[] out = v.clone();
+        double next = Double.NaN;
+        for (int i = out.length - 1; i >= 0; i--) {
+            if (Double.isNaN(out[i])) out[i] = Double.isNaN(next) ? 0 : next;
+            else next = out[i];
+        }
+        return out;
+    }
+
+    static double last(double[] v) {
+        return v[v.length - 1];
+    }
+
+    /** The neighbour-mixing baseline's PCA scatter after each round, into {@code dir}, by caption. */
+    public static Map<String, byte[]> mixing(NeighbourMixing.Result r, Path dir) {
+        Map<String, byte[]> figures = new LinkedHashMap<>();
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < r.graph().size(); i++) labels.add(String.valueOf(i));
+        for (NeighbourMixing.Round round : r.rounds()) {
+            figures.put(String.format(Locale.ROOT, "Random vectors after %d round(s) of neighbour mixing on their first two"
+                            + " principal components (R^2 against the spectral embedding %.2f), with the graph's edges.",
+                    round.round(), round.spectralR2()), write(Charts.graphScatter("Neighbour mixing, " + round.round()
+                    + " round(s)", "PC1", "PC2", round.coords(), labels, r.graph().edges()), dir.resolve("mixing_round_"
+                    + round.round())));
+        }
+        return figures;
+    }
 }

@@ -8,6 +8,7 @@ import absorb.analysis.Spectral;
 import absorb.model.Forward;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
+import absorb.model.Intervention;
 import absorb.io.JsonFiles;
 import absorb.model.LanguageModel;
 import absorb.model.Transformer;
@@ -40,7 +41,7 @@ public final class GraphTrace {
     public record Result(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] tokenIds,
             int[][] nodes, int[] positions, double[] accuracyFull, double[] accuracyGraph, double chance,
             Map<String, HookMeasures> hooks, double[][] spectralEmbedding, double[] laplacianEigenvalues,
-            CriticalContext critical, List<Integer> snapshotPositions) {}
+            CriticalContext critical, List<Integer> snapshotPositions, List<Intervention.Change> changes) {}
 
     /**
      * The transition of accuracy against log context. t* is the midpoint of a sigmoid fitted to accuracy against
@@ -115,6 +116,15 @@ public final class GraphTrace {
      */
     public static Result measure(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] ids,
             int[][] nodeOf, int offset, Transformer t, Consumer<String> progress) {
+        return measure(config, graph, words, wordTokens, ids, nodeOf, offset, t, progress, List.of());
+    }
+
+    /**
+     * {@link #measure} with {@code interventions} in the forward pass (ablated heads, patched points); each must change
+     * what it writes (see {@link Transformer.Output#requireChanges()}), and the result records what they changed.
+     */
+    public static Result measure(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] ids,
+            int[][] nodeOf, int offset, Transformer t, Consumer<String> progress, List<Intervention> interventions) {
         int batch = ids.length, length = ids[0].length;
         int[] positions = grid(offset, length, config.gridPoints(), config.sampling().equals("pairs"));
         List<Integer> snapshots = snapshotPositions(positions);
@@ -125,9 +135,12 @@ public final class GraphTrace {
 
         Recorder recorder = new Recorder(graph, nodeOf, positions, snapshots, config.window(), offset, hooks, spectral);
         double[][] acc;
+        List<Intervention.Change> changes;
         long t0 = System.nanoTime();
         try (NDManager scope = t.compute().newManager()) {
-            Transformer.Output out = t.forward(scope, Forward.of(ids).withHook(recorder).withLogits(Transformer.Logits.NONE));
+            Transformer.Output out = t.forward(scope, Forward.of(ids).withHook(recorder).withLogits(Transformer.Logits.NONE)
+                    .withInterventions(interventions)).requireChanges();
+            changes = out.changes();
             acc = accuracy(scope, t, out.finalHidden(), graph, nodeOf, positions, wordTokens);
         }
         progress.accept(String.format("%s: forward pass and measures in %.1f s", graph.name(), (System.nanoTime() - t0) / 1e9));
@@ -135,7 +148,8 @@ public final class GraphTrace {
         for (int[] nb : graph.neighbours()) chance += (double) nb.length / graph.size() / graph.size();
         CriticalContext critical = critical(positions, acc[0]);
         return new Result(config, graph, words, wordTokens, ids, nodeOf, positions, acc[0], acc[1], chance,
-                recorder.measures(), spectral, Spectral.eigenvalues(graph.size(), graph.edges()), critical, snapshots);
+                recorder.measures(), spectral, Spectral.eigenvalues(graph.size(), graph.edges()), critical, snapshots,
+                changes);
     }
 
     /**

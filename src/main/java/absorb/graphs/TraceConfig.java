@@ -69,6 +69,11 @@ public record TraceConfig(Path model, Path adapter, String graph, List<String> w
                 seed, sequences, dtype);
     }
 
+    public TraceConfig withLayers(String l) {
+        return new TraceConfig(model, adapter, graph, words, shuffleWords, sampling, context, batch, l, window,
+                gridPoints, seed, sequences, dtype);
+    }
+
     public TraceConfig withBatch(int b) {
         return new TraceConfig(model, adapter, graph, words, shuffleWords, sampling, context, b, layers, window,
                 gridPoints, seed, sequences, dtype);
