@@ -132,6 +132,11 @@ public final class Ablation {
 
     /** Runs the ablations {@code s} describes on {@code lm}. */
     public static Result run(Settings s, LanguageModel lm, Consumer<String> log) {
+        return run(s, lm, log, null);
+    }
+
+    /** The same, with the unablated run of {@code s.trace()} already measured ({@code baseline}; null: measure it). */
+    public static Result run(Settings s, LanguageModel lm, Consumer<String> log, GraphTrace.Result baseline) {
         int total = lm.transformer().layers() * lm.config().numAttentionHeads();
         if (s.selection().how().equals("heads")) {
             for (HeadScores.Head h : s.selection().named()) {
@@ -145,16 +150,18 @@ public final class Ablation {
         if (s.curveMax() > total) {
             throw new AbsorbException("--curve-max " + s.curveMax() + " is more than the model's " + total + " heads.");
         }
-        return new Ablation(s, lm, log).run();
+        return new Ablation(s, lm, log).run(baseline);
     }
 
-    private Result run() {
+    private Result run(GraphTrace.Result unablated) {
         try (NDManager reference = t.compute().newManager()) {
             if (s.kind() == Kind.MEAN) readReference(reference);
             boolean ranked = !s.selection().how().equals("heads") && !s.selection().how().equals("random");
             HeadScores.Report scores = ranked || s.curveMax() > 0 ? HeadScores.measure(lm, s.scoring()) : null;
-            Condition baseline = new Condition("no ablation", List.of(), measure(s.trace(), List.of()));
+            Condition baseline = new Condition("no ablation", List.of(), unablated != null ? unablated
+                    : measure(s.trace(), List.of()));
             String hook = TraceFigures.bestHook(baseline.run());
+            TraceConfig one = s.trace().withLayers(hook);
             List<HeadScores.Head> chosen = switch (s.selection().how()) {
                 case "heads" -> s.selection().named();
                 case "top-induction" -> scores.repeated().top("induction", s.selection().k());
@@ -175,10 +182,10 @@ public final class Ablation {
             List<Condition> random = new ArrayList<>();
             for (int d = 0; d < s.draws(); d++) {
                 List<HeadScores.Head> set = draw(pool, chosen.size(), new SplittableRandom(s.trace().seed() + 100 + d));
-                random.add(new Condition("random set " + (d + 1), set, measure(s.trace(), set)));
+                random.add(new Condition("random set " + (d + 1), set, measure(one, set)));
             }
             List<CurvePoint> curve = new ArrayList<>();
-            TraceConfig one = s.trace().withLayers(hook);
+            TraceConfig last = one.withPositions(4); // the curve needs the last position only
             for (int k : curveKs(s.curveMax())) {
                 List<HeadScores.Head> ind = scores.repeated().top("induction", k), prev = scores.repeated().top("previous", k);
                 Set<HeadScores.Head> top = new LinkedHashSet<>(ind);
@@ -189,9 +196,9 @@ public final class Ablation {
                 for (int d = 0; d < s.draws(); d++) {
                     List<HeadScores.Head> set = draw(kPool, k, new SplittableRandom(s.trace().seed() + 1000L * k + d));
                     sets.add(set);
-                    r[d] = last(measure(one, set).accuracyFull());
+                    r[d] = last(measure(last, set).accuracyFull());
                 }
-                CurvePoint p = new CurvePoint(k, last(measure(one, ind).accuracyFull()), last(measure(one, prev)
+                CurvePoint p = new CurvePoint(k, last(measure(last, ind).accuracyFull()), last(measure(last, prev)
                         .accuracyFull()), mean(r), sd(r), sets, kPool.size() == allHeads().size() ? "all heads"
                         : "heads outside the top " + k + " of both scores");
                 log.accept(String.format(Locale.ROOT, "K = %d: final accuracy %.3f (top induction), %.3f (top previous"

@@ -23,18 +23,22 @@ public final class CircuitReports {
 
     /** ablation.json, heads.json, the figures and report.html of an ablation run. */
     public static void writeAblation(Ablation.Result r, String model, Path dir) {
+        HtmlReport report = new HtmlReport("Head ablation: " + model);
+        writeAblation(r, model, dir, report);
+        report.write(dir.resolve("report.html"));
+    }
+
+    /** ablation.json, heads.json and the figures of an ablation run, its sections in {@code report}. */
+    public static void writeAblation(Ablation.Result r, String model, Path dir, HtmlReport report) {
         AtomicFile.writeJson(dir.resolve("config.json"), r.settings().trace().toJson()
                 .put("ablation", r.settings().kind().toString()).put("selection", r.chosen().name())
                 .put("draws", r.settings().draws()).put("curve_max", r.settings().curveMax()), true);
         AtomicFile.writeJson(dir.resolve("ablation.json"), Ablation.toJson(r), true);
-        HtmlReport report = new HtmlReport("Head ablation: " + model);
-        Map<String, byte[]> figures = CircuitFigures.ablation(r, dir);
-        CircuitFigures.ablationSection(report, r, figures);
         if (r.scores() != null) {
             AtomicFile.writeJson(dir.resolve("heads.json"), HeadScores.toJson(r.scores(), model), true);
             CircuitFigures.headsSection(report, r.scores(), CircuitFigures.heads(r.scores(), dir));
         }
-        report.write(dir.resolve("report.html"));
+        CircuitFigures.ablationSection(report, r, CircuitFigures.ablation(r, dir));
     }
 
     /** mixing.json, the PCA figures and report.html of the neighbour-mixing baseline. */

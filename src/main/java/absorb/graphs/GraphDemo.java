@@ -17,9 +17,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The graph study's demo: grid, ring and hexagonal-lattice runs, the critical-context sweep with its power law (and
- * the same sweep on random walks beside it), the semantic conflict; each claim measured with the demo's seed and again
- * with more seeds. Writes each run's folder and its report sections, and returns the claims and readings.
+ * The graph study's demo: grid, ring and hexagonal-lattice runs, the attention heads' scores and the ablation of the
+ * induction heads on the grid, the critical-context sweep with its power law (and the same sweep on random walks beside
+ * it), the semantic conflict; each claim measured with the demo's seed and again with more seeds. Writes each run's folder and its report sections, and returns the claims and readings.
  */
 public final class GraphDemo {
     /** The bundled model, relative to absorb's folder. */
@@ -27,6 +27,15 @@ public final class GraphDemo {
 
     /** Thresholds the claims are held to. */
     public static final double MIN_ACCURACY = 0.8, MIN_SPECTRAL_R2 = 0.5, MIN_POWER_LAW_R2 = 0.9;
+
+    /**
+     * The ablation claims: the top {@link #ABLATED_HEADS} induction heads (by their score on repeated random
+     * sequences), zero-ablated at attn.z, remove at least {@link #MIN_INDUCTION_DROP} of the unablated final accuracy;
+     * as many random heads ({@link #RANDOM_DRAWS} draws outside the top heads of both scores) remove at most
+     * {@link #MAX_RANDOM_SHARE} of what the induction heads remove. See the README for why.
+     */
+    public static final int ABLATED_HEADS = 2, RANDOM_DRAWS = 4, CURVE_MAX = 8;
+    public static final double MIN_INDUCTION_DROP = 0.5, MAX_RANDOM_SHARE = 0.5;
 
     /**
      * @param context word tokens per sequence
@@ -86,6 +95,12 @@ public final class GraphDemo {
                         + " independent neighbour pairs \"u v\" (the study's ring variant); the same sweep on random"
                         + " walks is shown beside it.") + " Model: " + model + ".");
         GraphTrace.Result grid = single(base.withGraph("grid:4x4"), "grid_4x4", report, "4x4 grid");
+        Ablation.Result ablation = ablation(base.withGraph("grid:4x4"), grid, CURVE_MAX, log);
+        CircuitReports.writeAblation(ablation, model.toString(), out.resolve("ablation_grid_4x4"), report);
+        NeighbourMixing.Result mixing = NeighbourMixing.run(grid.graph(), lm.config().hiddenSize(), 1, s.seed());
+        report.paragraph("A baseline that needs no model. " + NeighbourMixing.reading(mixing) + String.format(Locale.ROOT,
+                " The model's word means at %s align with the spectral embedding at R^2 = %.2f by the last position.",
+                ablation.hook(), Ablation.r2(ablation.baseline(), ablation.hook())));
         GraphTrace.Result ring = single(base.withGraph("ring:10"), "ring_10", report, "10-node ring");
         single(base.withGraph("hex:3x3"), "hex_3x3", report, "Hexagonal lattice (30 nodes)");
         Experiments.Sweep sweep = Experiments.sweep(sweepBase, s.sweep(), lm, log);
@@ -95,7 +110,7 @@ public final class GraphDemo {
         Experiments.Conflict conflict = Experiments.conflict(base.withWords(null, false), lm, log);
         TraceReports.writeConflict(conflict, out.resolve("conflict"), report);
 
-        List<Claim> measured = claims(grid, ring, sweep, conflict);
+        List<Claim> measured = claims(grid, ring, sweep, conflict, ablation);
         List<List<Claim>> others = new ArrayList<>();
         List<Experiments.Sweep> otherWalkSweeps = new ArrayList<>();
         long[] otherSeeds = new long[s.robustnessSeeds()];
@@ -107,9 +122,10 @@ public final class GraphDemo {
             TraceConfig b = base.withSeed(other);
             Experiments.Sweep again = Experiments.sweep(b.withSampling(s.sweepSampling()), s.sweep(), lm, quiet);
             otherWalkSweeps.add(onWalks ? again : Experiments.sweep(b, s.sweep(), lm, quiet));
-            others.add(claims(GraphTrace.run(b.withGraph("grid:4x4"), lm, quiet),
-                    GraphTrace.run(b.withGraph("ring:10"), lm, quiet), again,
-                    Experiments.conflict(b.withWords(null, false), lm, quiet)));
+            GraphTrace.Result otherGrid = GraphTrace.run(b.withGraph("grid:4x4"), lm, quiet);
+            others.add(claims(otherGrid, GraphTrace.run(b.withGraph("ring:10"), lm, quiet), again,
+                    Experiments.conflict(b.withWords(null, false), lm, quiet),
+                    ablation(b.withGraph("grid:4x4"), otherGrid, 0, quiet)));
         }
         List<Claim> claims = Claim.acrossSeeds(measured, others, otherSeeds);
         claims.forEach(c -> log.accept(c.line()));
@@ -173,15 +189,28 @@ public final class GraphDemo {
         return r;
     }
 
+    /**
+     * The ablation of the claims on the grid run {@code grid} of {@code c}: the top {@link #ABLATED_HEADS} induction
+     * heads zero-ablated, against {@link #RANDOM_DRAWS} random sets; the curve up to {@code curveMax} heads.
+     */
+    private Ablation.Result ablation(TraceConfig c, GraphTrace.Result grid, int curveMax, Consumer<String> progress) {
+        HeadScores.Settings scoring = HeadScores.Settings.of(c.seed(), curveMax > 0 ? c : null);
+        Ablation.Settings a = new Ablation.Settings(c, new Ablation.Selection("top-induction", null, ABLATED_HEADS),
+                Ablation.Kind.ZERO, RANDOM_DRAWS, curveMax, scoring);
+        return Ablation.run(a, lm, progress, grid);
+    }
+
     /** The demo's claims, measured on one set of runs. */
     static List<Claim> claims(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,
-            Experiments.Conflict c) {
+            Experiments.Conflict c, Ablation.Result a) {
         String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
         GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);
         int minAt = grid.positions()[argmin(gm.energyNormalized())];
         Experiments.Alignment v = c.hook() != null ? c.r2().get(c.hook()) : Experiments.Alignment.NOT_MEASURED;
         double gridAcc = last(grid.accuracyFull()), ringAcc = last(ring.accuracyFull());
         double gridR2 = last(gm.spectralR2()), ringR2 = last(rm.spectralR2());
+        double unablated = a.baseline().finalAccuracy(), inductionDrop = unablated - a.chosen().finalAccuracy();
+        double randomDrop = unablated - a.randomMean();
         return List.of(
                 Claim.of("graphs.grid.final_accuracy", gridAcc, ">= " + MIN_ACCURACY, gridAcc >= MIN_ACCURACY,
                         "whole-vocabulary accuracy at position " + last(grid.positions()) + " (it starts at "
@@ -208,7 +237,17 @@ public final class GraphDemo {
                 Claim.of("graphs.conflict.context_ring_later", v.contextRingLater(), "> 0", v.contextRingLater() > 0,
                         "R^2 of PC3-4 with the in-context ring (" + Claim.format(v.contextRingPc34())
                                 + ") minus with the weekly circle (" + Claim.format(v.naturalWeekPc34()) + ") at "
-                                + c.hook()));
+                                + c.hook()),
+                Claim.of("graphs.ablation.induction_drop", inductionDrop, ">= " + MIN_INDUCTION_DROP + " x unablated = "
+                        + Claim.format(MIN_INDUCTION_DROP * unablated), inductionDrop >= MIN_INDUCTION_DROP * unablated,
+                        "4x4 grid, final accuracy unablated (" + Claim.format(unablated) + ") minus with the top "
+                                + ABLATED_HEADS + " induction heads (" + Ablation.names(a.chosen().heads())
+                                + ") zero-ablated at attn.z (" + Claim.format(a.chosen().finalAccuracy()) + ")"),
+                Claim.of("graphs.ablation.random_drop", randomDrop, "<= " + MAX_RANDOM_SHARE + " x induction drop = "
+                        + Claim.format(MAX_RANDOM_SHARE * inductionDrop), randomDrop <= MAX_RANDOM_SHARE * inductionDrop,
+                        "final accuracy unablated minus with " + ABLATED_HEADS + " random heads zero-ablated (mean over "
+                                + a.random().size() + " draws from " + a.randomFrom() + ": "
+                                + Claim.format(a.randomMean()) + " +- " + Claim.format(a.randomSd()) + ")"));
     }
 
     private static double last(double[] v) {

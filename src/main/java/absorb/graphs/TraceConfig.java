@@ -74,6 +74,11 @@ public record TraceConfig(Path model, Path adapter, String graph, List<String> w
                 gridPoints, seed, sequences, dtype);
     }
 
+    public TraceConfig withPositions(int points) {
+        return new TraceConfig(model, adapter, graph, words, shuffleWords, sampling, context, batch, layers, window,
+                points, seed, sequences, dtype);
+    }
+
     public TraceConfig withBatch(int b) {
         return new TraceConfig(model, adapter, graph, words, shuffleWords, sampling, context, b, layers, window,
                 gridPoints, seed, sequences, dtype);
