@@ -68,18 +68,40 @@ final class GraphTraceCommand implements Callable<Integer> {
         @Option(names = "--out", paramLabel = "DIR", description = "Run folder (required).")
         Path out;
 
+        @Option(names = "--energy", defaultValue = "centred", paramLabel = "DEF",
+                description = "Normalised energy the figures use: centred (default; word means centred, unit Frobenius"
+                        + " norm) or paper (the study's: not centred, averaged over dimensions); metrics.json has both.")
+        String energy;
+
+        @Option(names = "--window-convention", defaultValue = "absorb", paramLabel = "C",
+                description = "Word-mean window at position t: absorb, (t - w, t] (default), or paper, [t - w, t].")
+        String windowConvention;
+
+        @Option(names = "--separator", paramLabel = "TEXT",
+                description = "A token after each neighbour pair, as the study's ring runs (\" /\"); with --sampling pairs.")
+        String separator;
+
+        @Option(names = "--random-init", description = "Measure the model's architecture with random weights (normal,"
+                + " std 0.02, seeded by --seed) instead of its trained ones, as a baseline.")
+        boolean randomInit;
+
         @Mixin
         Options compute;
 
         TraceConfig config(String graph, Path sequences) {
             List<String> list = words != null ? Words.fromFile(words) : null;
             return new TraceConfig(model, adapter, graph, list, shuffle, sampling, context, batch, layers, window, positions,
-                    seed, sequences, compute.dtype);
+                    seed, sequences, compute.dtype, new TraceConfig.Conventions(energy, windowConvention, separator,
+                    randomInit));
         }
 
         LanguageModel load() {
             if (model == null || out == null) {
                 throw new AbsorbException("graph-trace needs --model DIR and --out DIR (also after sweep or conflict).");
+            }
+            if (randomInit) {
+                if (adapter != null) throw new AbsorbException("--random-init replaces every weight; it takes no --adapter.");
+                return LanguageModel.randomInit(model, compute.compute(), seed);
             }
             return LanguageModel.load(model, adapter, compute.compute());
         }

@@ -58,13 +58,13 @@ public final class TraceFigures {
         List<Charts.Series> energy = new ArrayList<>(), r2 = new ArrayList<>();
         for (String h : shownHooks(r)) {
             GraphTrace.HookMeasures m = r.hooks().get(h);
-            energy.add(new Charts.Series(h, pos, finite(m.energyNormalized())));
+            energy.add(new Charts.Series(h, pos, finite(m.energy(r.config().conventions().energy()))));
             r2.add(new Charts.Series(h, pos, finite(m.spectralR2())));
         }
         XYChart en = Charts.lines("Dirichlet energy (normalized), " + g, "context position (log)", "energy", energy, true);
         Charts.verticalLine(en, r.critical().tStar());
-        add(figures, dir, "energy", en, "Dirichlet energy of the unit-norm, centred word means over the last "
-                + r.config().window() + " positions, per layer; vertical line: t*.");
+        add(figures, dir, "energy", en, "Dirichlet energy of the " + GraphTrace.energyInWords(r.config()) + " word means"
+                + " over the last " + r.config().window() + " positions, per layer; vertical line: t*.");
         add(figures, dir, "spectral_r2", Charts.lines("Alignment with the spectral embedding, " + g, "context position (log)",
                 "R^2 (PC1-2 -> Laplacian eigenvectors)", r2, true), "How well the first two principal components of the"
                 + " word means map onto the graph's two leading Laplacian eigenvectors (R^2 of an affine map).");
@@ -95,7 +95,8 @@ public final class TraceFigures {
         int n = r.positions().length;
         String best = bestHook(r);
         GraphTrace.HookMeasures m = r.hooks().get(best);
-        int minAt = argmin(m.energyNormalized());
+        double[] energy = m.energy(r.config().conventions().energy());
+        int minAt = argmin(energy);
         double[] ex = m.explained()[n - 1];
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%s with %d words, %d sequences of %d tokens. Rule-following accuracy (whole"
@@ -112,7 +113,7 @@ public final class TraceFigures {
                 last(m.spectralR2())));
         s.append(String.format(Locale.ROOT, "Their normalized Dirichlet energy is lowest at position %d (%.3f), %s the"
                         + " accuracy rise at t*.",
-                r.positions()[minAt], m.energyNormalized()[minAt], r.positions()[minAt] <= r.critical().tStar() ? "before"
+                r.positions()[minAt], energy[minAt], r.positions()[minAt] <= r.critical().tStar() ? "before"
                         : "after"));
         return s.toString();
     }
