@@ -7,6 +7,7 @@ import absorb.graphs.Experiments;
 import absorb.graphs.Graph;
 import absorb.graphs.HeadScores;
 import absorb.graphs.NeighbourMixing;
+import absorb.graphs.Patching;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
 import absorb.graphs.TraceReports;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
         description = "In-context representations: put words on a graph, feed random walks, and measure how the residual"
                 + " stream re-organises (accuracy, PCA, Dirichlet energy, spectral alignment, critical context).",
         subcommands = {GraphTraceCommand.Sweep.class, GraphTraceCommand.Conflict.class, GraphTraceCommand.Ablate.class,
-            GraphTraceCommand.Mixing.class})
+            GraphTraceCommand.Patch.class, GraphTraceCommand.Mixing.class})
 final class GraphTraceCommand implements Callable<Integer> {
 
     /** Options every graph-tracing run takes. */
@@ -277,6 +278,44 @@ final class GraphTraceCommand implements Callable<Integer> {
             CircuitReports.writeMixing(r, out);
             log(NeighbourMixing.reading(r));
             log("wrote " + out.resolve("report.html"));
+            return 0;
+        }
+    }
+
+    @Command(name = "patch", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Activation patching: walks on graph A and on graph B with the same words (by default A with"
+                    + " its words shuffled), each pair ending with the same word; copy one hook point at a time from A's"
+                    + " run into B's and measure how much of A's rule it restores (per layer and position, and per head"
+                    + " for attn.z).")
+    static final class Patch implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "Graph A (grid:4x4).")
+        String graph;
+
+        @Option(names = "--graph-b", paramLabel = "G", description = "Graph B (default: graph A with its words shuffled).")
+        String graphB;
+
+        @Option(names = "--points", defaultValue = "resid_pre", paramLabel = "LIST",
+                description = "Sites patched per layer and position: resid_pre (default), attn_out, resid_mid, mlp_out,"
+                        + " resid_post; attn.z is patched per head.")
+        String points;
+
+        @Option(names = "--last-positions", defaultValue = "8", paramLabel = "P",
+                description = "The last P positions are patched one at a time, then all positions at once (8).")
+        int lastPositions;
+
+        @Override
+        public Integer call() {
+            Patching.Settings s = new Patching.Settings(run.config(graph, null), graphB, Patching.sites(points),
+                    lastPositions);
+            try (LanguageModel lm = run.load()) {
+                Patching.Result r = Patching.run(s, lm, GraphTraceCommand::log);
+                CircuitReports.writePatching(r, run.model.toString(), run.out);
+                log(Patching.reading(r));
+                log("wrote " + run.out.resolve("report.html"));
+            }
             return 0;
         }
     }

@@ -258,4 +258,24 @@ public final class CircuitFigures {
         }
         return figures;
     }
+
+    /** The patching heat maps (layer x position for each site, layer x head for attn.z), by caption. */
+    public static Map<String, byte[]> patching(Patching.Result r, Path dir) {
+        Map<String, byte[]> figures = new LinkedHashMap<>();
+        List<String> columns = new ArrayList<>(), layers = new ArrayList<>();
+        for (int p : r.positions()) columns.add(String.valueOf(p));
+        columns.add("all");
+        for (int l = 0; l < r.byHead().length; l++) layers.add(String.valueOf(l));
+        for (int p = 0; p < r.settings().points().size(); p++) {
+            String site = r.settings().points().get(p).suffix;
+            figures.put("Fraction of the difference between run A and run B that copying blocks.{layer}." + site + " from"
+                    + " A into B restores, one position at a time (the last " + r.positions().length + ") and at all"
+                    + " positions at once; blank where A's and B's values are the same.", write(heatMap("Restored"
+                    + " fraction, " + site, "position", "layer", columns, layers, r.byPosition()[p], 0, 1),
+                    dir.resolve("patch_" + site)));
+        }
+        figures.put("Fraction restored by copying one head's output (attn.z) from A into B at every position.",
+                write(headMap("Restored fraction, attn.z per head", r.byHead(), 1), dir.resolve("patch_attn_z")));
+        return figures;
+    }
 }

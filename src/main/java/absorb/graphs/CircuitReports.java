@@ -67,4 +67,16 @@ public final class CircuitReports {
         CircuitFigures.mixing(r, dir).forEach((caption, png) -> report.figure(png, caption));
         report.write(dir.resolve("report.html"));
     }
+
+    /** patching.json, the heat maps and report.html of activation patching. */
+    public static void writePatching(Patching.Result r, String model, Path dir) {
+        AtomicFile.writeJson(dir.resolve("config.json"), r.settings().trace().toJson(), true);
+        AtomicFile.writeJson(dir.resolve("patching.json"), Patching.toJson(r), true);
+        HtmlReport report = new HtmlReport("Activation patching: " + model);
+        report.section("Activation patching from " + r.graphA().name() + " into " + (r.settings().graphB() == null
+                ? "the same graph with its words shuffled" : r.graphB().name()));
+        report.paragraph(Patching.reading(r));
+        CircuitFigures.patching(r, dir).forEach((caption, png) -> report.figure(png, caption));
+        report.write(dir.resolve("report.html"));
+    }
 }
