@@ -8,6 +8,7 @@ import absorb.graphs.Graph;
 import absorb.graphs.HeadScores;
 import absorb.graphs.NeighbourMixing;
 import absorb.graphs.Patching;
+import absorb.graphs.Steering;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
 import absorb.graphs.TraceReports;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Option;
         description = "In-context representations: put words on a graph, feed random walks, and measure how the residual"
                 + " stream re-organises (accuracy, PCA, Dirichlet energy, spectral alignment, critical context).",
         subcommands = {GraphTraceCommand.Sweep.class, GraphTraceCommand.Conflict.class, GraphTraceCommand.Ablate.class,
-            GraphTraceCommand.Patch.class, GraphTraceCommand.Mixing.class})
+            GraphTraceCommand.Patch.class, GraphTraceCommand.Mixing.class, GraphTraceCommand.Causal.class})
 final class GraphTraceCommand implements Callable<Integer> {
 
     /** Options every graph-tracing run takes. */
@@ -314,6 +315,31 @@ final class GraphTraceCommand implements Callable<Integer> {
                 Patching.Result r = Patching.run(s, lm, GraphTraceCommand::log);
                 CircuitReports.writePatching(r, run.model.toString(), run.out);
                 log(Patching.reading(r));
+                log("wrote " + run.out.resolve("report.html"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "causal", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "The study's causal test: move the last token's residual within the plane of its sequence's"
+                    + " first two principal components toward another word's mean (at the --layers blocks at once) and"
+                    + " measure the probability on that word's neighbours, hit@1 and hit@3, against a random direction of"
+                    + " the same norm.")
+    static final class Causal implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "The graph (grid:4x4).")
+        String graph;
+
+        @Override
+        public Integer call() {
+            TraceConfig c = run.config(graph, null);
+            try (LanguageModel lm = run.load()) {
+                Steering.Result r = Steering.run(c, lm, GraphTraceCommand::log);
+                CircuitReports.writeSteering(r, run.out);
+                log(Steering.reading(r));
                 log("wrote " + run.out.resolve("report.html"));
             }
             return 0;

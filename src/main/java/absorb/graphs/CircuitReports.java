@@ -79,4 +79,13 @@ public final class CircuitReports {
         CircuitFigures.patching(r, dir).forEach((caption, png) -> report.figure(png, caption));
         report.write(dir.resolve("report.html"));
     }
+
+    /** causal.json and report.html of the causal test. */
+    public static void writeSteering(Steering.Result r, Path dir) {
+        AtomicFile.writeJson(dir.resolve("causal.json"), Steering.toJson(r), true);
+        HtmlReport report = new HtmlReport("Causal test: moving a representation within PC1-2");
+        report.section("Causal test on " + r.config().graph());
+        report.paragraph(Steering.reading(r));
+        report.write(dir.resolve("report.html"));
+    }
 }
