@@ -36,8 +36,8 @@ public final class Patching {
             if (lastPositions < 1) throw new AbsorbException("--last-positions must be at least 1, not " + lastPositions + ".");
             for (HookPoint.Site s : points) {
                 if (!s.residualShaped() || s == HookPoint.Site.EMBED || s == HookPoint.Site.FINAL_NORM) {
-                    throw new AbsorbException("--points takes a block's resid_pre, attn_out, resid_mid, mlp_out or"
-                            + " resid_post (attn.z is patched per head anyway), not " + s.suffix + ".");
+                    throw new AbsorbException("--points " + s.suffix + " is not patched per position; use resid_pre,"
+                            + " attn_out, resid_mid, mlp_out or resid_post (attn.z is patched per head anyway).");
                 }
             }
             points = List.copyOf(points);
