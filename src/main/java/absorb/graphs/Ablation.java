@@ -303,11 +303,11 @@ public final class Ablation {
     /** The ablation in a few sentences. */
     public static String reading(Result r) {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s-ablating %s (%s) at attn.z moves the final"
-                        + " accuracy from %.3f to %.3f; as many random heads (%d draws from %s) give %.3f +- %.3f. At %s"
+                        + " accuracy from %.3f to %.3f; as many random heads (%d draw%s from %s) give %.3f +- %.3f. At %s"
                         + " the spectral alignment of the word means (R^2, last position) goes from %.2f to %.2f (random:"
                         + " %.2f).", capitalised(r.settings().kind().toString()), r.chosen().name(),
                 names(r.chosen().heads()), r.baseline().finalAccuracy(), r.chosen().finalAccuracy(), r.random().size(),
-                r.randomFrom(), r.randomMean(), r.randomSd(), r.hook(), r2(r.baseline(), r.hook()), r2(r.chosen(), r.hook()),
+                r.random().size() == 1 ? "" : "s", r.randomFrom(), r.randomMean(), r.randomSd(), r.hook(), r2(r.baseline(), r.hook()), r2(r.chosen(), r.hook()),
                 mean(r.random().stream().mapToDouble(c -> r2(c, r.hook())).toArray())));
         if (!r.curve().isEmpty()) {
             CurvePoint p = r.curve().get(r.curve().size() - 1);
