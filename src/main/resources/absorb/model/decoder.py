@@ -257,15 +257,17 @@ class Decoder(torch.nn.Module):
         if kv_heads != heads:
             k = torch.repeat_interleave(k, heads // kv_heads, 1)
             v = torch.repeat_interleave(v, heads // kv_heads, 1)
-        s = torch.matmul(q, k.transpose(2, 3)) * (head_dim ** -0.5)
+        # the product, then the scale, then the mask, as eager attention orders them; in place, so that the scores
+        # take one [b, heads, t, s] tensor
+        s = torch.matmul(q, k.transpose(2, 3)).mul_(head_dim ** -0.5)
         mask = masks[i]
         if mask.numel() > 0:
-            s = s + mask
+            s = s.add_(mask)
         elif causal[i]:
             t = s.size(2)
             keys = s.size(3)
             future = torch.ones([t, keys], dtype=torch.bool, device=s.device).triu(keys - t + 1)
-            s = s.masked_fill(future, float("-inf"))
+            s = s.masked_fill_(future, float("-inf"))
         p = torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
         return (p, v)
 
