@@ -147,7 +147,7 @@ public final class CircuitFigures {
             double[] lo = r.curve().stream().mapToDouble(p -> p.randomMean() - p.randomSd()).toArray();
             double[] hi = r.curve().stream().mapToDouble(p -> p.randomMean() + p.randomSd()).toArray();
             double b = r.baseline().finalAccuracy();
-            XYChart curve = Charts.lines("Final accuracy against heads ablated, " + g, "heads ablated K (log)",
+            XYChart curve = Charts.lines("Final accuracy against heads ablated, " + g, "heads ablated K",
                     "p(valid next word), last position", List.of(
                             new Charts.Series("top K induction heads", ks, r.curve().stream().mapToDouble(
                                     Ablation.CurvePoint::topInduction).toArray()),
@@ -156,7 +156,17 @@ public final class CircuitFigures {
                             new Charts.Series("K random heads (mean)", ks, mean),
                             new Charts.Series("random - 1 sd", ks, lo), new Charts.Series("random + 1 sd", ks, hi),
                             new Charts.Series("no ablation", new double[] {ks[0], ks[ks.length - 1]}, new double[] {b, b})),
-                    ks.length > 1);
+                    false);
+            for (String band : List.of("random - 1 sd", "random + 1 sd", "no ablation")) {
+                var series = curve.getSeriesMap().get(band);
+                series.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+                series.setLineColor(band.equals("no ablation") ? Color.BLACK : new Color(150, 110, 200));
+                series.setLineStyle(new java.awt.BasicStroke(1.2f, java.awt.BasicStroke.CAP_BUTT,
+                        java.awt.BasicStroke.JOIN_MITER, 10f, new float[] {5f, 4f}, 0f));
+            }
+            curve.getSeriesMap().get("K random heads (mean)").setLineColor(new Color(150, 110, 200));
+            curve.getSeriesMap().get("K random heads (mean)").setMarkerColor(new Color(150, 110, 200));
+            curve.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
             figures.put("Accuracy at the last position with the top K heads of each score " + r.settings().kind()
                     + "-ablated, against K random heads (mean and one standard deviation over " + r.settings().draws()
                     + " draws; drawn outside the top K of both scores where enough heads remain).", write(curve,
