@@ -93,7 +93,9 @@ public final class GraphDemo {
                 + "). Its predictions and the residual stream after every block are recorded at log-spaced positions."
                 + (onWalks ? "" : " The critical-context sweep, whose power law the claims test, reads rings as"
                         + " independent neighbour pairs \"u v\" (the study's ring variant); the same sweep on random"
-                        + " walks is shown beside it.") + " Model: " + model + ".");
+                        + " walks is shown beside it.") + " On the grid, the attention heads are scored (induction and"
+                + " previous-token scores) and the top " + ABLATED_HEADS + " induction heads ablated, against as many"
+                + " random heads. Model: " + model + ".");
         GraphTrace.Result grid = single(base.withGraph("grid:4x4"), "grid_4x4", report, "4x4 grid");
         Ablation.Result ablation = ablation(base.withGraph("grid:4x4"), grid, CURVE_MAX, log);
         CircuitReports.writeAblation(ablation, model.toString(), out.resolve("ablation_grid_4x4"), report);

@@ -20,7 +20,8 @@ import java.util.function.UnaryOperator;
  * @param value for MEAN the mean over the reference batch and for REPLACE the replacement, broadcast to the point's
  *     shape (a run's own tensor at that point, or one row of it); null otherwise
  * @param function for FUNCTION, the new value computed from the point's value (same shape); null otherwise
- * @param reader for READ, what receives the value (it lives in the forward pass's scope); null otherwise
+ * @param reader for READ, what receives the value (it lives in the forward pass's scope: copy what you keep; an
+ *     attention pattern is freed as soon as its block has used it); null otherwise
  * @param heads the heads a write is limited to (null: all); only for attn.z and attn.pattern
  * @param positions the positions a write is limited to (null: all); query positions for attn.pattern
  */
