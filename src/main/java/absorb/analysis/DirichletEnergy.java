@@ -46,4 +46,21 @@ public final class DirichletEnergy {
         for (double[] row : c) if (row != null) for (int k = 0; k < d; k++) row[k] *= scale;
         return energy(c, edges);
     }
+
+    /**
+     * The study's normalised energy (its notebooks): (1/d) sum over edges (i, j) of ||x_i / F - x_j / F||^2, with
+     * F the Frobenius norm of X as it is (not centred) and d its dimension. A component shared by every row adds to F
+     * and to nothing else, so it lowers this energy where the centred one ({@link #normalized}) ignores it.
+     */
+    public static double paperNormalized(double[][] x, int[][] edges) {
+        int d = -1;
+        double norm = 0;
+        for (double[] row : x) {
+            if (row == null) continue;
+            d = row.length;
+            for (double v : row) norm += v * v;
+        }
+        if (d < 0 || norm == 0) return Double.NaN;
+        return energy(x, edges) / norm / d;
+    }
 }

@@ -76,6 +76,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--trace-context", defaultValue = "1200", paramLabel = "N", description = "Words per sequence for --graph-trace.")
     int traceContext;
 
+    @Option(names = "--hooks", description = "Also time a forward pass over a batch with hooks: reading every residual"
+            + " point, attn.z or attn.pattern of every block, and zero-ablating a head in each, against the unhooked pass.")
+    boolean hooks;
+
+    @Option(names = "--hooks-batch", defaultValue = "4", paramLabel = "B", description = "Sequences for --hooks (4).")
+    int hooksBatch;
+
     @Mixin
     Options options;
 
@@ -144,6 +151,7 @@ final class BenchCommand implements Callable<Integer> {
             if (train) TrainBench.run(model, random, repeats, out);
             if (graphTrace) TraceBench.run(model, traceContext, out);
             if (news) NewsBench.run(model, random, repeats, out);
+            if (hooks) HookBench.run(model, hooksBatch, prefillTokens, Math.max(repeats, 5), random, out);
             System.out.println(out);
         }
         return 0;

@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "In-context representations on the bundled model, offline, in a few minutes: grid, ring and"
-                + " hexagonal lattice runs, the critical-context sweep with its power law, the semantic conflict, one"
-                + " report.html and a summary.json of the claims.")
+                + " hexagonal lattice runs, the attention heads' scores and the ablation of the induction heads, the"
+                + " critical-context sweep with its power law, the semantic conflict, one report.html and a summary.json"
+                + " of the claims.")
 final class DemoCommand implements Callable<Integer> {
     /** The bundled model, relative to absorb's folder. */
     static final String BUNDLED = GraphDemo.BUNDLED_MODEL;

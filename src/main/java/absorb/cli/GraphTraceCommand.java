@@ -1,7 +1,14 @@
 package absorb.cli;
 
 import absorb.AbsorbException;
+import absorb.graphs.Ablation;
+import absorb.graphs.CircuitReports;
 import absorb.graphs.Experiments;
+import absorb.graphs.Graph;
+import absorb.graphs.HeadScores;
+import absorb.graphs.NeighbourMixing;
+import absorb.graphs.Patching;
+import absorb.graphs.Steering;
 import absorb.graphs.GraphTrace;
 import absorb.graphs.TraceConfig;
 import absorb.graphs.TraceReports;
@@ -10,6 +17,7 @@ import absorb.model.LanguageModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +27,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "graph-trace", mixinStandardHelpOptions = true, sortOptions = false,
         description = "In-context representations: put words on a graph, feed random walks, and measure how the residual"
                 + " stream re-organises (accuracy, PCA, Dirichlet energy, spectral alignment, critical context).",
-        subcommands = {GraphTraceCommand.Sweep.class, GraphTraceCommand.Conflict.class})
+        subcommands = {GraphTraceCommand.Sweep.class, GraphTraceCommand.Conflict.class, GraphTraceCommand.Ablate.class,
+            GraphTraceCommand.Patch.class, GraphTraceCommand.Mixing.class, GraphTraceCommand.Causal.class})
 final class GraphTraceCommand implements Callable<Integer> {
 
     /** Options every graph-tracing run takes. */
@@ -63,18 +72,40 @@ final class GraphTraceCommand implements Callable<Integer> {
         @Option(names = "--out", paramLabel = "DIR", description = "Run folder (required).")
         Path out;
 
+        @Option(names = "--energy", defaultValue = "centred", paramLabel = "DEF",
+                description = "Normalised energy the figures use: centred (default; word means centred, unit Frobenius"
+                        + " norm) or paper (the study's: not centred, averaged over dimensions); metrics.json has both.")
+        String energy;
+
+        @Option(names = "--window-convention", defaultValue = "absorb", paramLabel = "C",
+                description = "Word-mean window at position t: absorb, (t - w, t] (default), or paper, [t - w, t].")
+        String windowConvention;
+
+        @Option(names = "--separator", paramLabel = "TEXT",
+                description = "A token after each neighbour pair, as the study's ring runs (\" /\"); with --sampling pairs.")
+        String separator;
+
+        @Option(names = "--random-init", description = "Measure the model's architecture with random weights (normal,"
+                + " std 0.02, seeded by --seed) instead of its trained ones, as a baseline.")
+        boolean randomInit;
+
         @Mixin
         Options compute;
 
         TraceConfig config(String graph, Path sequences) {
             List<String> list = words != null ? Words.fromFile(words) : null;
             return new TraceConfig(model, adapter, graph, list, shuffle, sampling, context, batch, layers, window, positions,
-                    seed, sequences, compute.dtype);
+                    seed, sequences, compute.dtype, new TraceConfig.Conventions(energy, windowConvention, separator,
+                    randomInit));
         }
 
         LanguageModel load() {
             if (model == null || out == null) {
                 throw new AbsorbException("graph-trace needs --model DIR and --out DIR (also after sweep or conflict).");
+            }
+            if (randomInit) {
+                if (adapter != null) throw new AbsorbException("--random-init replaces every weight; it takes no --adapter.");
+                return LanguageModel.randomInit(model, compute.compute(), seed);
             }
             return LanguageModel.load(model, adapter, compute.compute());
         }
@@ -159,4 +190,175 @@ final class GraphTraceCommand implements Callable<Integer> {
         }
     }
 
+    @Command(name = "ablate", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Rule-following accuracy and the representations' alignment with attention heads ablated at"
+                    + " their output before o_proj (attn.z), beside the unablated run and as many random heads, and a"
+                    + " curve of final accuracy against the number of heads ablated.")
+    static final class Ablate implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "The graph (grid:4x4).")
+        String graph;
+
+        static final class Which {
+            @Option(names = "--heads", split = ",", paramLabel = "LIST", description = "Heads LAYER.HEAD, e.g. 1.3,2.0.")
+            List<String> heads;
+
+            @Option(names = "--top-induction", paramLabel = "K", description = "The K heads with the highest induction score.")
+            Integer topInduction;
+
+            @Option(names = "--top-previous", paramLabel = "K", description = "The K heads with the highest previous-token score.")
+            Integer topPrevious;
+
+            @Option(names = "--random", paramLabel = "K", description = "K heads drawn at random.")
+            Integer random;
+        }
+
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Which which;
+
+        @Option(names = "--ablation", defaultValue = "zero", paramLabel = "KIND",
+                description = "zero (default) or mean (each head's mean output over walks with another seed).")
+        String ablation;
+
+        @Option(names = "--draws", defaultValue = "4", paramLabel = "N", description = "Random sets of heads (4).")
+        int draws;
+
+        @Option(names = "--curve-max", defaultValue = "-1", paramLabel = "K",
+                description = "Largest K of the accuracy-against-K curve (default: 32 or every head, whichever is fewer;"
+                        + " 0: no curve).")
+        int curveMax;
+
+        @Option(names = "--repeat-length", defaultValue = "32", paramLabel = "L",
+                description = "Tokens per copy of the repeated random sequences that rank the heads (32).")
+        int repeatLength;
+
+        @Option(names = "--repeats", defaultValue = "32", paramLabel = "N", description = "Repeated random sequences (32).")
+        int repeats;
+
+        @Override
+        public Integer call() {
+            Ablation.Kind kind = Ablation.Kind.parse(ablation);
+            TraceConfig trace = run.config(graph, null);
+            try (LanguageModel lm = run.load()) {
+                int layers = lm.transformer().layers(), heads = lm.config().numAttentionHeads();
+                Ablation.Selection selection;
+                if (which.heads != null) {
+                    selection = new Ablation.Selection("heads", which.heads.stream()
+                            .map(h -> HeadScores.Head.parse(h, layers, heads)).toList(), 0);
+                } else if (which.topInduction != null) {
+                    selection = new Ablation.Selection("top-induction", null, which.topInduction);
+                } else if (which.topPrevious != null) {
+                    selection = new Ablation.Selection("top-previous", null, which.topPrevious);
+                } else {
+                    selection = new Ablation.Selection("random", null, which.random);
+                }
+                int max = curveMax >= 0 ? curveMax : Math.min(32, layers * heads);
+                HeadScores.Settings scoring = new HeadScores.Settings(repeatLength, repeats, run.seed, trace);
+                Ablation.Result r = Ablation.run(new Ablation.Settings(trace, selection, kind, draws, max, scoring), lm,
+                        GraphTraceCommand::log);
+                CircuitReports.writeAblation(r, run.model.toString(), run.out);
+                log(Ablation.reading(r));
+                log("wrote " + run.out.resolve("report.html"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "mixing", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "A baseline that needs no model: random vectors on the graph's nodes, mixed with their"
+                    + " neighbours' mean round after round, measured as word means are (PCA, spectral alignment, energy).")
+    static final class Mixing implements Callable<Integer> {
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "The graph (grid:4x4).")
+        String graph;
+
+        @Option(names = "--dim", defaultValue = "4096", paramLabel = "D", description = "Dimension of the vectors (4096).")
+        int dim;
+
+        @Option(names = "--rounds", defaultValue = "3", paramLabel = "R", description = "Rounds of mixing (3).")
+        int rounds;
+
+        @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of the random vectors (0).")
+        long seed;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run folder.")
+        Path out;
+
+        @Mixin
+        ThreadOptions threads;
+
+        @Override
+        public Integer call() {
+            threads.apply();
+            NeighbourMixing.Result r = NeighbourMixing.run(Graph.parse(graph), dim, rounds, seed);
+            CircuitReports.writeMixing(r, out);
+            log(NeighbourMixing.reading(r));
+            log("wrote " + out.resolve("report.html"));
+            return 0;
+        }
+    }
+
+    @Command(name = "patch", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Activation patching: walks on graph A and on graph B with the same words (by default A with"
+                    + " its words shuffled), each pair ending with the same word; copy one hook point at a time from A's"
+                    + " run into B's and measure how much of A's rule it restores (per layer and position, and per head"
+                    + " for attn.z).")
+    static final class Patch implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "Graph A (grid:4x4).")
+        String graph;
+
+        @Option(names = "--graph-b", paramLabel = "G", description = "Graph B (default: graph A with its words shuffled).")
+        String graphB;
+
+        @Option(names = "--points", defaultValue = "resid_pre", paramLabel = "LIST",
+                description = "Sites patched per layer and position: resid_pre (default), attn_out, resid_mid, mlp_out,"
+                        + " resid_post; attn.z is patched per head.")
+        String points;
+
+        @Option(names = "--last-positions", defaultValue = "8", paramLabel = "P",
+                description = "The last P positions are patched one at a time, then all positions at once (8).")
+        int lastPositions;
+
+        @Override
+        public Integer call() {
+            Patching.Settings s = new Patching.Settings(run.config(graph, null), graphB, Patching.sites(points),
+                    lastPositions);
+            try (LanguageModel lm = run.load()) {
+                Patching.Result r = Patching.run(s, lm, GraphTraceCommand::log);
+                CircuitReports.writePatching(r, run.model.toString(), run.out);
+                log(Patching.reading(r));
+                log("wrote " + run.out.resolve("report.html"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "causal", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "The study's causal test: move the last token's residual within the plane of its sequence's"
+                    + " first two principal components toward another word's mean (at the --layers blocks at once) and"
+                    + " measure the probability on that word's neighbours, hit@1 and hit@3, against a random direction of"
+                    + " the same norm.")
+    static final class Causal implements Callable<Integer> {
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--graph", defaultValue = "grid:4x4", paramLabel = "G", description = "The graph (grid:4x4).")
+        String graph;
+
+        @Override
+        public Integer call() {
+            TraceConfig c = run.config(graph, null);
+            try (LanguageModel lm = run.load()) {
+                Steering.Result r = Steering.run(c, lm, GraphTraceCommand::log);
+                CircuitReports.writeSteering(r, run.out);
+                log(Steering.reading(r));
+                log("wrote " + run.out.resolve("report.html"));
+            }
+            return 0;
+        }
+    }
 }

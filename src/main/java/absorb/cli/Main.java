@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
             FinetuneCommand.class,
             MergeCommand.class,
             GraphTraceCommand.class,
+            HeadsCommand.class,
             ToyCommand.class,
             NewsCommand.class,
             CommandLine.HelpCommand.class

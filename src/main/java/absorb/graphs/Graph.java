@@ -114,7 +114,10 @@ public record Graph(String name, int size, int[][] edges, int[][] neighbours, do
         return ((long) i << 32) | j;
     }
 
-    /** Lines "a b" of node labels (any tokens); nodes are numbered in order of first appearance. */
+    /**
+     * Lines "a b" of node labels (any tokens); nodes are numbered in order of first appearance. "a a" is a self-edge
+     * (as in the study's self_edge option): a walk may stay at a, and a is one of its own valid next words.
+     */
     public static Graph fromEdgeList(Path file) {
         List<String> lines;
         try {
@@ -132,7 +135,7 @@ public record Graph(String name, int size, int[][] edges, int[][] neighbours, do
                 throw new AbsorbException("Graph " + file + " line " + (k + 1) + " is not an edge \"a b\".");
             }
             int a = ids.computeIfAbsent(p[0], x -> ids.size()), b = ids.computeIfAbsent(p[1], x -> ids.size());
-            if (a != b) edges.add(new int[] {a, b});
+            edges.add(new int[] {a, b});
         }
         if (ids.size() < 2) throw new AbsorbException("Graph " + file + " has fewer than two nodes.");
         int n = ids.size();

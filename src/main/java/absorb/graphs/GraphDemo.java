@@ -17,19 +17,29 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * The graph study's demo: grid, ring and hexagonal-lattice runs, the critical-context sweep with its power law (and
- * the same sweep on random walks beside it), the semantic conflict; each claim measured with the demo's seed and again
- * with more seeds. Writes each run's folder and its report sections, and returns the claims and readings.
+ * The graph study's demo: grid, ring and hexagonal-lattice runs, the attention heads' scores and the ablation of the
+ * induction heads on the grid, the critical-context sweep with its power law (and the same sweep on random walks beside
+ * it), the semantic conflict; each claim measured with the demo's seed and again with more seeds. Writes each run's folder and its report sections, and returns the claims and readings.
  */
 public final class GraphDemo {
     /** The bundled model, relative to absorb's folder. */
     public static final String BUNDLED_MODEL = "models/graphs-small";
 
     /** The run folders the claims' figures are in, under the demo's folder. */
-    static final String GRID = "grid_4x4", RING = "ring_10", SWEEP = "sweep", CONFLICT = "conflict";
+    static final String GRID = "grid_4x4", RING = "ring_10", SWEEP = "sweep", CONFLICT = "conflict",
+            ABLATION = "ablation_grid_4x4";
 
     /** Thresholds the claims are held to. */
     public static final double MIN_ACCURACY = 0.8, MIN_SPECTRAL_R2 = 0.5, MIN_POWER_LAW_R2 = 0.9;
+
+    /**
+     * The ablation claims: the top {@link #ABLATED_HEADS} induction heads (by their score on repeated random
+     * sequences), zero-ablated at attn.z, remove at least {@link #MIN_INDUCTION_DROP} of the unablated final accuracy;
+     * as many random heads ({@link #RANDOM_DRAWS} draws outside the top heads of both scores) remove at most
+     * {@link #MAX_RANDOM_SHARE} of what the induction heads remove. See the README for why.
+     */
+    public static final int ABLATED_HEADS = 2, RANDOM_DRAWS = 4, CURVE_MAX = 8;
+    public static final double MIN_INDUCTION_DROP = 0.5, MAX_RANDOM_SHARE = 0.5;
 
     /**
      * @param context word tokens per sequence
@@ -90,8 +100,16 @@ public final class GraphDemo {
                 + "). Its predictions and the residual stream after every block are recorded at log-spaced positions."
                 + (onWalks ? "" : " The critical-context sweep, whose power law the claims test, reads rings as"
                         + " independent neighbour pairs \"u v\" (the study's ring variant); the same sweep on random"
-                        + " walks is shown beside it.") + " Model: " + model + ".");
+                        + " walks is shown beside it.") + " On the grid, the attention heads are scored (induction and"
+                + " previous-token scores) and the top " + ABLATED_HEADS + " induction heads ablated, against as many"
+                + " random heads. Model: " + model + ".");
         GraphTrace.Result grid = single(base.withGraph("grid:4x4"), GRID, report, "4x4 grid");
+        Ablation.Result ablation = ablation(base.withGraph("grid:4x4"), grid, CURVE_MAX, log);
+        CircuitReports.writeAblation(ablation, model.toString(), out.resolve(ABLATION), report);
+        NeighbourMixing.Result mixing = NeighbourMixing.run(grid.graph(), lm.config().hiddenSize(), 1, s.seed());
+        report.paragraph("A baseline that needs no model. " + NeighbourMixing.reading(mixing) + String.format(Locale.ROOT,
+                " The model's word means at %s align with the spectral embedding at R^2 = %.2f by the last position.",
+                ablation.hook(), Ablation.r2(ablation.baseline(), ablation.hook())));
         GraphTrace.Result ring = single(base.withGraph("ring:10"), RING, report, "10-node ring");
         single(base.withGraph("hex:3x3"), "hex_3x3", report, "Hexagonal lattice (30 nodes)");
         Experiments.Sweep sweep = Experiments.sweep(sweepBase, s.sweep(), lm, log);
@@ -101,9 +119,10 @@ public final class GraphDemo {
         Experiments.Conflict conflict = Experiments.conflict(base.withWords(null, false), lm, log);
         TraceReports.writeConflict(conflict, out.resolve(CONFLICT), report);
 
-        List<Claim> measured = claims(grid, ring, sweep, conflict);
+        List<Claim> measured = claims(grid, ring, sweep, conflict, ablation);
         List<List<Claim>> others = new ArrayList<>();
         List<Experiments.Sweep> otherWalkSweeps = new ArrayList<>();
+        List<GraphTrace.Result> otherGrids = new ArrayList<>();
         long[] otherSeeds = new long[s.robustnessSeeds()];
         Consumer<String> quiet = line -> { }; // the robustness runs report only their claims
         for (int k = 1; k <= s.robustnessSeeds(); k++) {
@@ -113,14 +132,17 @@ public final class GraphDemo {
             TraceConfig b = base.withSeed(other);
             Experiments.Sweep again = Experiments.sweep(b.withSampling(s.sweepSampling()), s.sweep(), lm, quiet);
             otherWalkSweeps.add(onWalks ? again : Experiments.sweep(b, s.sweep(), lm, quiet));
-            others.add(claims(GraphTrace.run(b.withGraph("grid:4x4"), lm, quiet),
-                    GraphTrace.run(b.withGraph("ring:10"), lm, quiet), again,
-                    Experiments.conflict(b.withWords(null, false), lm, quiet)));
+            GraphTrace.Result otherGrid = GraphTrace.run(b.withGraph("grid:4x4"), lm, quiet);
+            otherGrids.add(otherGrid);
+            others.add(claims(otherGrid, GraphTrace.run(b.withGraph("ring:10"), lm, quiet), again,
+                    Experiments.conflict(b.withWords(null, false), lm, quiet),
+                    ablation(b.withGraph("grid:4x4"), otherGrid, 0, quiet)));
         }
         List<Claim> claims = Claim.acrossSeeds(measured, others, otherSeeds);
         claims.forEach(c -> findings.accept(c.line()));
         summary.add(claims);
         ObjectNode readings = summary.readings();
+        energyUnderThePapersDefinition(readings, report, grid, otherGrids, otherSeeds);
         if (!onWalks) {
             reading(readings, report, "graphs.power_law_walks", "t* on random walks over the same rings", walks.fit(),
                     otherWalkSweeps, otherSeeds, Experiments.Sweep::fit);
@@ -130,6 +152,43 @@ public final class GraphDemo {
         readings.put("graphs.power_law_reach.method", reach);
         reading(readings, report, "graphs.power_law_reach", "t_reach on random walks", walks.reachFit(),
                 otherWalkSweeps, otherSeeds, Experiments.Sweep::reachFit);
+    }
+
+    /**
+     * The energy claim read with the study's normalised energy (word means not centred, averaged over dimensions) at
+     * the same hook point: where its minimum falls against t*, with each seed.
+     */
+    private void energyUnderThePapersDefinition(ObjectNode readings, HtmlReport report, GraphTrace.Result grid,
+            List<GraphTrace.Result> others, long[] seeds) {
+        String name = "graphs.grid.energy_min_paper";
+        StringBuilder line = new StringBuilder("Reading " + name + " (the energy claim with the study's normalised"
+                + " energy, not centred): ");
+        ArrayNode again = readings.putArray(name + ".other_seeds");
+        int atStart = 0;
+        for (int k = 0; k <= others.size(); k++) {
+            GraphTrace.Result r = k == 0 ? grid : others.get(k - 1);
+            String hook = TraceFigures.bestHook(r);
+            double[] paper = r.hooks().get(hook).energyPaper(), centred = r.hooks().get(hook).energyNormalized();
+            int at = r.positions()[argmin(paper)], centredAt = r.positions()[argmin(centred)];
+            if (at == r.positions()[0]) atStart++;
+            long seed = k == 0 ? s.seed() : seeds[k - 1];
+            if (k == 0) {
+                readings.put(name + ".position", at);
+                readings.put(name + ".t_star", r.critical().tStar());
+            } else {
+                again.addObject().put("seed", seed).put("position", at).put("t_star", r.critical().tStar());
+            }
+            line.append(String.format(Locale.ROOT, "%sseed %d: lowest at position %d (centred: %d), t* = %.1f", k == 0 ? ""
+                    : "; ", seed, at, centredAt, r.critical().tStar()));
+        }
+        String text = line + ". " + (atStart == others.size() + 1 ? "With the study's definition the energy is lowest"
+                + " at the first measured position with every seed and rises from there: early word means are dominated"
+                + " by a component they all share, which adds to their norm and to none of their differences, so"
+                + " \"energy falls, then accuracy rises\" holds only with the centred definition, which the claim uses."
+                : "With the study's definition the energy is lowest at the first measured position with " + atStart + " of "
+                        + (others.size() + 1) + " seeds; the claim uses the centred definition.");
+        log.accept(text);
+        report.paragraph(text);
     }
 
     /** The intro of the report's summary section. */
@@ -179,13 +238,24 @@ public final class GraphDemo {
         return r;
     }
 
+    /**
+     * The ablation of the claims on the grid run {@code grid} of {@code c}: the top {@link #ABLATED_HEADS} induction
+     * heads zero-ablated, against {@link #RANDOM_DRAWS} random sets; the curve up to {@code curveMax} heads.
+     */
+    private Ablation.Result ablation(TraceConfig c, GraphTrace.Result grid, int curveMax, Consumer<String> progress) {
+        HeadScores.Settings scoring = HeadScores.Settings.of(c.seed(), curveMax > 0 ? c : null);
+        Ablation.Settings a = new Ablation.Settings(c, new Ablation.Selection("top-induction", null, ABLATED_HEADS),
+                Ablation.Kind.ZERO, RANDOM_DRAWS, curveMax, scoring);
+        return Ablation.run(a, lm, progress, grid);
+    }
+
     /** The demo's claims, measured on one set of runs, each with the figure that shows it. */
     static List<Claim> claims(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,
-            Experiments.Conflict c) {
+            Experiments.Conflict c, Ablation.Result a) {
         String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
         int gridEnd = TraceFigures.lastSnapshot(grid), ringEnd = TraceFigures.lastSnapshot(ring);
         int conflictEnd = c.run().positions()[c.run().positions().length - 1];
-        List<Claim> m = measured(grid, ring, s, c);
+        List<Claim> m = measured(grid, ring, s, c, a);
         String accuracy = "The black curve is the claim's accuracy (probability on the valid next words, softmax over the"
                 + " whole vocabulary); its last point is the value claimed.";
         String power = TraceReports.powerCaption(s);
@@ -205,17 +275,20 @@ public final class GraphDemo {
                 c.hook() == null ? m.get(7) : m.get(7).shownBy(CONFLICT + "/" + TraceFigures.conflictName(c.hook(),
                         conflictEnd) + ".png", TraceReports.conflictCaption(c)),
                 c.hook() == null ? m.get(8) : m.get(8).shownBy(CONFLICT + "/" + TraceFigures.conflictName(c.hook(),
-                        conflictEnd) + ".png", TraceReports.conflictCaption(c)));
+                        conflictEnd) + ".png", TraceReports.conflictCaption(c)),
+                m.get(9), m.get(10));
     }
 
     private static List<Claim> measured(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,
-            Experiments.Conflict c) {
+            Experiments.Conflict c, Ablation.Result a) {
         String gridHook = TraceFigures.bestHook(grid), ringHook = TraceFigures.bestHook(ring);
         GraphTrace.HookMeasures gm = grid.hooks().get(gridHook), rm = ring.hooks().get(ringHook);
         int minAt = grid.positions()[argmin(gm.energyNormalized())];
         Experiments.Alignment v = c.hook() != null ? c.r2().get(c.hook()) : Experiments.Alignment.NOT_MEASURED;
         double gridAcc = last(grid.accuracyFull()), ringAcc = last(ring.accuracyFull());
         double gridR2 = last(gm.spectralR2()), ringR2 = last(rm.spectralR2());
+        double unablated = a.baseline().finalAccuracy(), inductionDrop = unablated - a.chosen().finalAccuracy();
+        double randomDrop = unablated - a.randomMean();
         return List.of(
                 Claim.of("graphs.grid.final_accuracy", gridAcc, ">= " + MIN_ACCURACY, gridAcc >= MIN_ACCURACY,
                         "whole-vocabulary accuracy at position " + last(grid.positions()) + " (it starts at "
@@ -242,7 +315,17 @@ public final class GraphDemo {
                 Claim.of("graphs.conflict.context_ring_later", v.contextRingLater(), "> 0", v.contextRingLater() > 0,
                         "R^2 of PC3-4 with the in-context ring (" + Claim.format(v.contextRingPc34())
                                 + ") minus with the weekly circle (" + Claim.format(v.naturalWeekPc34()) + ") at "
-                                + c.hook()));
+                                + c.hook()),
+                Claim.of("graphs.ablation.induction_drop", inductionDrop, ">= " + MIN_INDUCTION_DROP + " x unablated = "
+                        + Claim.format(MIN_INDUCTION_DROP * unablated), inductionDrop >= MIN_INDUCTION_DROP * unablated,
+                        "4x4 grid, final accuracy unablated (" + Claim.format(unablated) + ") minus with the top "
+                                + ABLATED_HEADS + " induction heads (" + Ablation.names(a.chosen().heads())
+                                + ") zero-ablated at attn.z (" + Claim.format(a.chosen().finalAccuracy()) + ")"),
+                Claim.of("graphs.ablation.random_drop", randomDrop, "<= " + MAX_RANDOM_SHARE + " x induction drop = "
+                        + Claim.format(MAX_RANDOM_SHARE * inductionDrop), randomDrop <= MAX_RANDOM_SHARE * inductionDrop,
+                        "final accuracy unablated minus with " + ABLATED_HEADS + " random heads zero-ablated (mean over "
+                                + a.random().size() + " draws from " + a.randomFrom() + ": "
+                                + Claim.format(a.randomMean()) + " +- " + Claim.format(a.randomSd()) + ")"));
     }
 
     private static double last(double[] v) {

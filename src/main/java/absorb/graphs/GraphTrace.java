@@ -8,6 +8,7 @@ import absorb.analysis.Spectral;
 import absorb.model.Forward;
 import absorb.model.Compute;
 import absorb.model.HookPoint;
+import absorb.model.Intervention;
 import absorb.io.JsonFiles;
 import absorb.model.LanguageModel;
 import absorb.model.Transformer;
@@ -32,15 +33,26 @@ import java.util.function.Consumer;
  * and alignment with the graph's spectral embedding, and the critical context size.
  */
 public final class GraphTrace {
-    /** Measures at one hook point, one entry per measured position. */
+    /**
+     * Measures at one hook point, one entry per measured position: the normalised Dirichlet energy as absorb defines
+     * it ({@code energyNormalized}: centred, unit Frobenius norm) and as the study's notebooks do ({@code energyPaper}:
+     * not centred, unit Frobenius norm, averaged over dimensions), the raw energy, the spectral alignment, PCA.
+     */
     public record HookMeasures(String hook, int[] positions, double[] energyNormalized, double[] energyRaw,
-            double[] spectralR2, double[][] explained, int[] wordsSeen, Map<Integer, double[][]> snapshots) {}
+            double[] spectralR2, double[][] explained, int[] wordsSeen, Map<Integer, double[][]> snapshots,
+            double[] energyPaper) {
+        /** The normalised energy of a definition: "centred" or "paper" (see {@link TraceConfig.Conventions}). */
+        public double[] energy(String definition) {
+            return definition.equals("paper") ? energyPaper : energyNormalized;
+        }
+    }
 
     /** Everything a run measured. */
     public record Result(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] tokenIds,
             int[][] nodes, int[] positions, double[] accuracyFull, double[] accuracyGraph, double chance,
             Map<String, HookMeasures> hooks, double[][] spectralEmbedding, double[] laplacianEigenvalues,
-            CriticalContext critical, List<Integer> snapshotPositions) {}
+            CriticalContext critical, List<Integer> snapshotPositions, List<Intervention.Change> changes,
+            double[] mseUniform) {}
 
     /**
      * The transition of accuracy against log context. t* is the midpoint of a sigmoid fitted to accuracy against
@@ -61,12 +73,26 @@ public final class GraphTrace {
 
     private GraphTrace() {}
 
+    /**
+     * The sequences a run reads: {@code ids} [batch][length] (BOS, when the model uses one, then the words), the node
+     * of every token ({@code nodeOf}, -1 for BOS), word tokens from {@code offset} on.
+     */
+    public record Sequences(Graph graph, List<String> words, long[] wordTokens, long[][] ids, int[][] nodeOf, int offset) {}
+
     /** Runs {@code config} on an already loaded model; {@code progress} receives one-line updates. */
     public static Result run(TraceConfig config, LanguageModel lm, Consumer<String> progress) {
+        Sequences s = sequences(config, lm);
+        return measure(config, s.graph(), s.words(), s.wordTokens(), s.ids(), s.nodeOf(), s.offset(), lm.transformer(),
+                progress);
+    }
+
+    /** The graph, its words and the sequences {@code config} describes, for {@code lm}'s tokenizer. */
+    public static Sequences sequences(TraceConfig config, LanguageModel lm) {
         Graph graph = Graph.parse(config.graph());
         List<String> pool = config.words() != null ? config.words() : Words.DEFAULT;
         List<String> words = Words.assign(pool, graph.size(), config.shuffleWords(), config.seed());
         long[] wordTokens = Words.tokenIds(lm.tokenizer(), words);
+        Long separator = separatorToken(config, lm);
         boolean bos = lm.tokenizer().addsBos();
         int offset = bos ? 1 : 0;
         int[][] nodes;
@@ -77,23 +103,63 @@ public final class GraphTrace {
                     ? Walks.randomWalks(graph, config.batch(), config.context(), config.seed())
                     : Walks.neighbourPairs(graph, config.batch(), config.context(), config.seed());
         }
-        int batch = nodes.length, length = nodes[0].length + offset;
         for (int[] row : nodes) for (int v : row) {
             if (v < 0 || v >= graph.size()) throw new AbsorbException("A sequence names node " + v + ", not in " + graph.name() + ".");
         }
-        long[][] ids = new long[batch][length];
-        int[][] nodeOf = new int[batch][length];
+        long[][][] built = tokens(nodes, wordTokens, bos ? (long) lm.tokenizer().bosId() : null, separator);
+        int[][] nodeOf = new int[built[1].length][];
+        for (int b = 0; b < nodeOf.length; b++) nodeOf[b] = java.util.Arrays.stream(built[1][b]).mapToInt(v -> (int) v).toArray();
+        return new Sequences(graph, words, wordTokens, built[0], nodeOf, offset);
+    }
+
+    /**
+     * The token ids [0] and the node of each token [1] (-1 for BOS and separators) of node sequences: BOS (when not
+     * null), then the words, with {@code separator} (when not null) after each pair of them.
+     */
+    static long[][][] tokens(int[][] nodes, long[] wordTokens, Long bos, Long separator) {
+        int batch = nodes.length, words = nodes[0].length, offset = bos != null ? 1 : 0;
+        int length = offset + words + (separator != null ? words / 2 : 0);
+        long[][] ids = new long[batch][length], nodeOf = new long[batch][length];
         for (int b = 0; b < batch; b++) {
-            if (bos) {
-                ids[b][0] = lm.tokenizer().bosId();
-                nodeOf[b][0] = -1;
+            int t = 0;
+            if (bos != null) {
+                ids[b][t] = bos;
+                nodeOf[b][t++] = -1;
             }
-            for (int t = 0; t < nodes[b].length; t++) {
-                ids[b][t + offset] = wordTokens[nodes[b][t]];
-                nodeOf[b][t + offset] = nodes[b][t];
+            for (int k = 0; k < words; k++) {
+                ids[b][t] = wordTokens[nodes[b][k]];
+                nodeOf[b][t++] = nodes[b][k];
+                if (separator != null && k % 2 == 1) {
+                    ids[b][t] = separator;
+                    nodeOf[b][t++] = -1;
+                }
             }
         }
-        return measure(config, graph, words, wordTokens, ids, nodeOf, offset, lm.transformer(), progress);
+        return new long[][][] {ids, nodeOf};
+    }
+
+    /** The normalised energy {@code config} reports, in words: "unit-norm, centred" or the study's. */
+    public static String energyInWords(TraceConfig config) {
+        return config.conventions().energy().equals("paper") ? "uncentred, unit-Frobenius-norm (averaged over"
+                + " dimensions, the study's notebooks)" : "unit-norm, centred";
+    }
+
+    /** The separator's token, or null; refuses a separator that is not one token for the model. */
+    private static Long separatorToken(TraceConfig config, LanguageModel lm) {
+        String sep = config.conventions().separator();
+        if (sep == null) return null;
+        long[] t = lm.tokenizer().encodePlain(sep);
+        if (t.length != 1 || (lm.tokenizer().unkId() != null && t[0] == lm.tokenizer().unkId())) {
+            throw new AbsorbException("The separator \"" + sep + "\" is " + (t.length == 1 ? "not in this model's vocabulary"
+                    : t.length + " tokens for this model") + "; it must be a single token.");
+        }
+        return t[0];
+    }
+
+    /** Tokens per period of the measured positions: 1 for walks, 2 for pairs, 3 for pairs with a separator. */
+    static int period(TraceConfig config) {
+        if (!config.sampling().equals("pairs")) return 1;
+        return config.conventions().separator() != null ? 3 : 2;
     }
 
     /**
@@ -102,19 +168,32 @@ public final class GraphTrace {
      */
     public static Result measure(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] ids,
             int[][] nodeOf, int offset, Transformer t, Consumer<String> progress) {
+        return measure(config, graph, words, wordTokens, ids, nodeOf, offset, t, progress, List.of());
+    }
+
+    /**
+     * {@link #measure} with {@code interventions} in the forward pass (ablated heads, patched points); each must change
+     * what it writes (see {@link Transformer.Output#requireChanges()}), and the result records what they changed.
+     */
+    public static Result measure(TraceConfig config, Graph graph, List<String> words, long[] wordTokens, long[][] ids,
+            int[][] nodeOf, int offset, Transformer t, Consumer<String> progress, List<Intervention> interventions) {
         int batch = ids.length, length = ids[0].length;
-        int[] positions = grid(offset, length, config.gridPoints(), config.sampling().equals("pairs"));
+        int[] positions = grid(offset, length, config.gridPoints(), period(config));
         List<Integer> snapshots = snapshotPositions(positions);
         List<String> hooks = hookPoints(config.layers(), t.layers());
         double[][] spectral = Spectral.embedding(graph.size(), graph.edges(), 2);
         progress.accept(String.format("%s: %d words on %d nodes, %d sequences of %d tokens, %d hook points, %d positions",
                 graph.name(), words.size(), graph.size(), batch, length, hooks.size(), positions.length));
 
-        Recorder recorder = new Recorder(graph, nodeOf, positions, snapshots, config.window(), offset, hooks, spectral);
+        Recorder recorder = new Recorder(graph, nodeOf, positions, snapshots, config.window(), offset, hooks, spectral,
+                config.conventions());
         double[][] acc;
+        List<Intervention.Change> changes;
         long t0 = System.nanoTime();
         try (NDManager scope = t.compute().newManager()) {
-            Transformer.Output out = t.forward(scope, Forward.of(ids).withHook(recorder).withLogits(Transformer.Logits.NONE));
+            Transformer.Output out = t.forward(scope, Forward.of(ids).withHook(recorder).withLogits(Transformer.Logits.NONE)
+                    .withInterventions(interventions)).requireChanges();
+            changes = out.changes();
             acc = accuracy(scope, t, out.finalHidden(), graph, nodeOf, positions, wordTokens);
         }
         progress.accept(String.format("%s: forward pass and measures in %.1f s", graph.name(), (System.nanoTime() - t0) / 1e9));
@@ -122,23 +201,25 @@ public final class GraphTrace {
         for (int[] nb : graph.neighbours()) chance += (double) nb.length / graph.size() / graph.size();
         CriticalContext critical = critical(positions, acc[0]);
         return new Result(config, graph, words, wordTokens, ids, nodeOf, positions, acc[0], acc[1], chance,
-                recorder.measures(), spectral, Spectral.eigenvalues(graph.size(), graph.edges()), critical, snapshots);
+                recorder.measures(), spectral, Spectral.eigenvalues(graph.size(), graph.edges()), critical, snapshots,
+                changes, acc[2]);
     }
 
     /**
      * About {@code points} positions from the first word to the last token, evenly spaced in log(position + 1)
-     * (repeats at the small end merge, so there can be fewer); the last token is always included.
+     * (repeats at the small end merge, so there can be fewer); the last token is always included. With
+     * {@code period} 2 (neighbour pairs) or 3 (pairs and a separator), each position moves down to the first word of
+     * its pair, whose next word the rule decides.
      */
-    static int[] grid(int first, int length, int points, boolean pairs) {
+    static int[] grid(int first, int length, int points, int period) {
         TreeSet<Integer> out = new TreeSet<>();
         double lo = Math.log(first + 1), hi = Math.log(length);
         for (int i = 0; i < points; i++) {
             int p = (int) Math.round(Math.exp(lo + (hi - lo) * i / (points - 1))) - 1;
             p = Math.max(first, Math.min(length - 1, p));
-            if (pairs && (p - first) % 2 == 1) p = Math.max(first, p - 1);
-            out.add(p);
+            out.add(p - (p - first) % period);
         }
-        out.add(pairs ? length - 1 - ((length - 1 - first) % 2) : length - 1);
+        out.add(length - 1 - ((length - 1 - first) % period));
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -178,7 +259,9 @@ public final class GraphTrace {
 
     /**
      * Probability on the valid next words (the neighbours of the current word) at each measured position,
-     * averaged over the batch: [0] softmax over the whole vocabulary, [1] softmax over the graph's words only.
+     * averaged over the batch: [0] softmax over the whole vocabulary, [1] softmax over the graph's words only; [2] the
+     * study's mean squared error of the graph-words distribution against the uniform one over the neighbours,
+     * mean over the n words of (p(v) - [v adjacent] / degree)^2.
      */
     private static double[][] accuracy(NDManager scope, Transformer t, NDArray hidden, Graph g, int[][] nodeOf,
             int[] positions, long[] wordTokens) {
@@ -189,7 +272,7 @@ public final class GraphTrace {
         NDArray logProbs = t.lmHead(h).logSoftmax(1);
         NDArray columns = scope.create(wordTokens).broadcast(new Shape(batch * p, n));
         float[] lp = logProbs.gather(columns, 1).toFloatArray(); // log p(word v) for each graph word v
-        double[] full = new double[p], words = new double[p];
+        double[] full = new double[p], words = new double[p], mse = new double[p];
         for (int b = 0; b < batch; b++) {
             for (int k = 0; k < p; k++) {
                 int u = nodeOf[b][positions[k]];
@@ -204,9 +287,16 @@ public final class GraphTrace {
                     }
                 }
                 words[k] += valid / total / batch;
+                int degree = g.neighbours()[u].length;
+                double se = 0;
+                for (int v = 0; v < n; v++) {
+                    double q = Math.exp(lp[(b * p + k) * n + v] - max) / total - (g.adjacent(u, v) ? 1.0 / degree : 0);
+                    se += q * q;
+                }
+                mse[k] += se / n / batch;
             }
         }
-        return new double[][] {full, words};
+        return new double[][] {full, words, mse};
     }
 
     static CriticalContext critical(int[] positions, double[] accuracy) {
@@ -249,10 +339,11 @@ public final class GraphTrace {
         private final int window, first;
         private final List<String> hooks;
         private final double[][] spectral;
+        private final TraceConfig.Conventions conventions;
         private final Map<String, HookMeasures> measures = new LinkedHashMap<>();
 
         Recorder(Graph graph, int[][] nodeOf, int[] positions, List<Integer> snapshots, int window, int first,
-                List<String> hooks, double[][] spectral) {
+                List<String> hooks, double[][] spectral, TraceConfig.Conventions conventions) {
             this.graph = graph;
             this.nodeOf = nodeOf;
             this.positions = positions;
@@ -261,6 +352,7 @@ public final class GraphTrace {
             this.first = first;
             this.hooks = hooks;
             this.spectral = spectral;
+            this.conventions = conventions;
         }
 
         @Override
@@ -271,7 +363,7 @@ public final class GraphTrace {
         @Override
         public void accept(String hook, NDArray residual) {
             int p = positions.length;
-            double[] eN = new double[p], eR = new double[p], r2 = new double[p];
+            double[] eN = new double[p], eR = new double[p], r2 = new double[p], eP = new double[p];
             double[][] explained = new double[p][];
             int[] seen = new int[p];
             Map<Integer, double[][]> snaps = new LinkedHashMap<>();
@@ -283,6 +375,7 @@ public final class GraphTrace {
                     for (double[] m : means) if (m != null) seen[k]++;
                     eN[k] = DirichletEnergy.normalized(means, graph.edges());
                     eR[k] = DirichletEnergy.energy(means, graph.edges());
+                    eP[k] = DirichletEnergy.paperNormalized(means, graph.edges());
                     double[][] present = compact(means);
                     if (present.length >= 4) {
                         Pca pca = Pca.of(present, 4);
@@ -296,13 +389,16 @@ public final class GraphTrace {
                     }
                 }
             }
-            measures.put(hook, new HookMeasures(hook, positions, eN, eR, r2, explained, seen, snaps));
+            measures.put(hook, new HookMeasures(hook, positions, eN, eR, r2, explained, seen, snaps, eP));
         }
 
-        /** Mean residual of each word over the positions (t - window, t] of every sequence; null if absent. */
+        /**
+         * Mean residual of each word over the positions (t - window, t] of every sequence ([t - window, t] with the
+         * study's convention); null if absent.
+         */
         private double[][] windowMeans(NDManager scope, NDArray x, int t) {
             int batch = nodeOf.length, n = graph.size();
-            int start = Math.max(first, t - window + 1), w = t - start + 1;
+            int start = Math.max(first, conventions.windowStart(t, window)), w = t - start + 1;
             float[] onehot = new float[n * batch * w];
             int[] count = new int[n];
             for (int b = 0; b < batch; b++) {

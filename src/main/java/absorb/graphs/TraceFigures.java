@@ -86,19 +86,21 @@ public final class TraceFigures {
         Map<String, Color> colours = hookColours(r);
         String best = bestHook(r);
         Plot energy = new Plot("Dirichlet energy of the word means on " + g + ", by hook point")
-                .x(POSITION, Plot.Scale.LOG).y("energy of the centred, unit-norm means", Plot.Scale.LINEAR);
+                .x(POSITION, Plot.Scale.LOG).y(r.config().conventions().energy().equals("paper") ? "energy of the uncentred, unit-norm means (study's)"
+                        : "energy of the centred, unit-norm means", Plot.Scale.LINEAR);
         Plot r2 = new Plot("Spectral alignment of the word means on " + g + ", by hook point")
                 .x(POSITION, Plot.Scale.LOG).y("R² of PC1-2 vs the Laplacian eigenvectors", Plot.Scale.LINEAR).yRange(0, 1);
         for (String h : shownHooks(r)) {
             GraphTrace.HookMeasures m = r.hooks().get(h);
             Plot.Style style = Plot.Style.of(colours.get(h)).marker(MARKERS[shownHooks(r).indexOf(h) % MARKERS.length])
                     .width(h.equals(best) ? 2.2 : 1.4);
-            energy.line(h, pos, finite(m.energyNormalized()), style);
+            energy.line(h, pos, finite(m.energy(r.config().conventions().energy())), style);
             r2.line(h, pos, finite(m.spectralR2()), style);
         }
         GraphTrace.HookMeasures bm = r.hooks().get(best);
-        int minAt = argmin(bm.energyNormalized());
-        energy.vertical(tStar, "t* = " + fmt(tStar)).mark(r.positions()[minAt], bm.energyNormalized()[minAt],
+        double[] bestEnergy = bm.energy(r.config().conventions().energy());
+        int minAt = argmin(bestEnergy);
+        energy.vertical(tStar, "t* = " + fmt(tStar)).mark(r.positions()[minAt], bestEnergy[minAt],
                 "lowest at " + r.positions()[minAt], colours.get(best));
         add(figures, dir, "energy", Figure.of(energy), "Dirichlet energy of the word means (over the last "
                 + r.config().window() + " positions, centred and scaled to unit norm) at each hook point; ringed: its"
@@ -202,7 +204,8 @@ public final class TraceFigures {
         int n = r.positions().length;
         String best = bestHook(r);
         GraphTrace.HookMeasures m = r.hooks().get(best);
-        int minAt = argmin(m.energyNormalized());
+        double[] energy = m.energy(r.config().conventions().energy());
+        int minAt = argmin(energy);
         double[] ex = m.explained()[n - 1];
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "%s with %d words, %d sequences of %d tokens. Rule-following accuracy (whole"
@@ -219,7 +222,7 @@ public final class TraceFigures {
                 last(m.spectralR2())));
         s.append(String.format(Locale.ROOT, "Their normalized Dirichlet energy is lowest at position %d (%.3f), %s the"
                         + " accuracy rise at t*.",
-                r.positions()[minAt], m.energyNormalized()[minAt], r.positions()[minAt] <= r.critical().tStar() ? "before"
+                r.positions()[minAt], energy[minAt], r.positions()[minAt] <= r.critical().tStar() ? "before"
                         : "after"));
         return s.toString();
     }

@@ -46,16 +46,20 @@ public final class TraceOutput {
         ints(acc.putArray("positions"), r.positions());
         doubles(acc.putArray("full_vocab"), r.accuracyFull());
         doubles(acc.putArray("graph_words"), r.accuracyGraph());
+        doubles(acc.putArray("mse_uniform_neighbours"), r.mseUniform());
         acc.put("chance_graph_words", r.chance());
         acc.put("definition", "mean over the batch of the probability the next-token distribution computed at each"
                 + " position puts on the valid next words (the neighbours of the word at that position); full_vocab:"
-                + " softmax over the whole vocabulary, graph_words: softmax over the graph's words only");
+                + " softmax over the whole vocabulary, graph_words: softmax over the graph's words only;"
+                + " mse_uniform_neighbours (the study's): mean over the n graph words of (p(v) - [v a neighbour] / degree)^2,"
+                + " p the graph-words distribution, mean over the batch");
         ObjectNode energy = o.putObject("energy"), pca = o.putObject("pca"), snaps = o.putObject("snapshots");
         for (Map.Entry<String, GraphTrace.HookMeasures> e : r.hooks().entrySet()) {
             GraphTrace.HookMeasures m = e.getValue();
             ObjectNode en = energy.putObject(e.getKey());
             ints(en.putArray("positions"), m.positions());
             doubles(en.putArray("normalized"), m.energyNormalized());
+            doubles(en.putArray("paper"), m.energyPaper());
             doubles(en.putArray("raw"), m.energyRaw());
             ObjectNode p = pca.putObject(e.getKey());
             ints(p.putArray("positions"), m.positions());
@@ -74,7 +78,11 @@ public final class TraceOutput {
         }
         o.put("energy_definition", "Dirichlet energy sum over edges (i,j) of ||x_i - x_j||^2 of the word means over the"
                 + " last `window` positions (pooled over the batch); normalized: means centred and scaled to unit"
-                + " Frobenius norm; raw: as they are");
+                + " Frobenius norm; paper (the study's notebooks): means scaled to unit Frobenius norm without centring,"
+                + " divided by the dimension; raw: as they are");
+        o.put("energy_used", r.config().conventions().energy().equals("paper") ? "paper" : "normalized");
+        o.put("window_convention", r.config().conventions().window().equals("paper") ? "[t - window, t], window + 1"
+                + " positions (the study's)" : "(t - window, t], window positions");
         o.put("spectral_r2_definition", "R^2 of the least-squares affine map from the first two principal components of"
                 + " the word means to the graph's two Laplacian eigenvectors with the smallest non-zero eigenvalues");
         ObjectNode spectral = o.putObject("spectral");

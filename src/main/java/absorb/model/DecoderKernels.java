@@ -7,7 +7,8 @@ import ai.djl.ndarray.NDManager;
 
 /**
  * The decoder's kernels, in {@code absorb/model/decoder.py}: RMSNorm, the product kernel, the embedding lookup, the
- * decoder blocks (all of them in one call, the KV cache extended in place) and the next-token head. They run as
+ * decoder blocks (all of them in one call, the KV cache extended in place; or one block in steps, for hooks inside
+ * it) and the next-token head. They run as
  * TorchScript because each DJL call costs about 10 µs, which dominates one-token decoding, and because DJL has no
  * bfloat16 tensors, which TorchScript supplies.
  */
@@ -20,6 +21,13 @@ public final class DecoderKernels {
     static final Kernel LAST_LOGITS = SCRIPT.kernel("last_logits", Kernel.Mode.COMPUTES);
     static final Kernel SAMPLE_NEXT = SCRIPT.kernel("sample_next", Kernel.Mode.COMPUTES);
     static final Kernel REPEAT_ROWS = SCRIPT.kernel("repeat_rows", Kernel.Mode.COMPUTES);
+    /** The hooked block, in steps (see Transformer.hookedBlock), and the writes at hook points. */
+    static final Kernel ATTENTION_HEADS = SCRIPT.kernel("attention_heads", Kernel.Mode.COMPUTES);
+    static final Kernel ATTENTION_PATTERN = SCRIPT.kernel("attention_pattern", Kernel.Mode.COMPUTES);
+    static final Kernel PATTERN_VALUES = SCRIPT.kernel("pattern_values", Kernel.Mode.COMPUTES);
+    static final Kernel ATTENTION_OUTPUT = SCRIPT.kernel("attention_output", Kernel.Mode.COMPUTES);
+    static final Kernel MLP_OUTPUT = SCRIPT.kernel("mlp_output", Kernel.Mode.COMPUTES);
+    static final Kernel REPLACE_PART = SCRIPT.kernel("replace_part", Kernel.Mode.COMPUTES);
 
     private DecoderKernels() {}
 

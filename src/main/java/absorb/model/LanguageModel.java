@@ -32,6 +32,22 @@ public record LanguageModel(Path dir, Transformer transformer, Tokenizer tokeniz
         }
     }
 
+    /**
+     * The model in {@code dir} with its weights replaced by random ones (normal, std 0.02; norms 1; seeded), its
+     * tokenizer and configuration kept: a baseline with the same architecture and none of the training.
+     */
+    public static LanguageModel randomInit(Path dir, Compute compute, long seed) {
+        ModelConfig config = Checkpoint.config(dir);
+        Tokenizer tokenizer = Tokenizer.load(dir);
+        try {
+            return new LanguageModel(dir, Transformer.random(config, compute, seed), tokenizer,
+                    GenerationConfig.read(dir, config));
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
     public ModelConfig config() {
         return transformer.config();
     }

@@ -27,20 +27,37 @@ import java.util.function.Function;
  */
 public final class Transformer implements AutoCloseable {
 
-    /** Receives residual-stream tensors ([batch, seq, hidden]) during a forward pass. */
+    /**
+     * Receives the tensors at hook points during a forward pass (see {@link HookPoint}): [batch, seq, hidden] on the
+     * residual stream, [batch, head, query, key] for attn.pattern, [batch, pos, head, head_dim] for attn.z.
+     */
     public interface ResidualHook {
-        /** Whether this point is wanted; points nobody wants are not materialised. */
+        /**
+         * Whether this point is wanted; points nobody wants are not materialised (a block computes the points inside it
+         * only when one of them is wanted or written).
+         */
         boolean wants(String hookPoint);
 
-        /** The tensor lives in the forward pass's scope: copy or reduce what you keep. */
+        /**
+         * The tensor lives in the forward pass's scope: copy or reduce what you keep (an attention pattern is freed as
+         * soon as its block has used it).
+         */
         void accept(String hookPoint, NDArray residual);
 
-        /** A hook that copies every hook point's residual, as float32, into {@code into} (hook point -> values). */
+        /**
+         * A hook that copies every hidden state (embed, each block's resid_post, final_norm), as float32, into
+         * {@code into} (hook point -> values).
+         */
         static ResidualHook collectAll(Map<String, float[]> into) {
+            return collect(HookPoint::isHiddenState, into);
+        }
+
+        /** A hook that copies the points {@code wanted} accepts, as float32, into {@code into}. */
+        static ResidualHook collect(java.util.function.Predicate<String> wanted, Map<String, float[]> into) {
             return new ResidualHook() {
                 @Override
                 public boolean wants(String hookPoint) {
-                    return true;
+                    return wanted.test(hookPoint);
                 }
 
                 @Override
@@ -58,9 +75,23 @@ public final class Transformer implements AutoCloseable {
      * The result of a forward pass, in the caller's scope: {@code logits} [batch, positions, vocab] in float32 (null
      * for NONE; one position for LAST) and {@code finalHidden} [batch, seq, hidden] after the final norm (for LAST,
      * unless a hook asks for the last block's or the final norm's residuals, only the last position: the last block
-     * then computes no other).
+     * then computes no other); {@code changes}, what each intervention that writes changed, in the order applied.
      */
-    public record Output(NDArray logits, NDArray finalHidden) {}
+    public record Output(NDArray logits, NDArray finalHidden, List<Intervention.Change> changes) {
+        /**
+         * Refuses a pass in which an intervention changed nothing (a patch or an ablation that replaced a value with
+         * itself, or selected nothing): one sentence naming it.
+         */
+        public Output requireChanges() {
+            for (Intervention.Change c : changes) {
+                if (!c.changed()) {
+                    throw new AbsorbException("The intervention " + c.intervention().describe() + " changed nothing: the"
+                            + " value there already was what it sets.");
+                }
+            }
+            return this;
+        }
+    }
 
     private final ModelConfig config;
     private final Compute compute;
@@ -279,8 +310,8 @@ public final class Transformer implements AutoCloseable {
         int batch = tokenIds.length, seq = tokenIds[0].length;
         KvCache cache = request.cache();
         int[][] segments = request.segments();
-        ResidualHook hook = request.hook();
         Logits logits = request.logits();
+        Points points = new Points(scope, request.hook(), request.interventions());
         boolean[][] mask = request.padding() != null ? request.padding() : allTrue(batch, seq);
         int past = cache == null ? 0 : cache.length();
         int[][] positions = segments != null ? segmentPositions(mask, segments) : positions(mask, cache);
@@ -290,7 +321,7 @@ public final class Transformer implements AutoCloseable {
             x = embedTokens != null ? DecoderKernels.embedding(scope, ids, embedTokens, false)
                     : DecoderKernels.embedding(scope, ids, lmHead.storedWeight(), lmHead.isTransposed());
         }
-        if (hook != null && hook.wants(HookPoint.EMBED)) hook.accept(HookPoint.EMBED, x);
+        x = points.visit(HookPoint.EMBED, x);
         NDArray[] rope = rotaryTables(scope, positions);
         // each block's mask (one per sliding window), as the kernel takes them: the additive tensor or an empty one,
         // and whether the keys are plainly causal
@@ -303,36 +334,50 @@ public final class Transformer implements AutoCloseable {
             additive[i] = (PtNDArray) (m.additive() != null ? m.additive() : empty);
             causal[i] = m.causal();
         }
-        // The blocks run in one kernel call between the residuals a hook asks for (all at once without hooks); for
-        // next-token logits alone, the last block computes only the last position.
-        boolean[] wanted = new boolean[blocks.length];
-        for (int i = 0; hook != null && i < blocks.length; i++) wanted[i] = hook.wants(HookPoint.residPost(i));
-        boolean finalHook = hook != null && hook.wants(HookPoint.FINAL_NORM);
-        boolean lastOnly = logits == Logits.LAST && !finalHook && !wanted[blocks.length - 1];
+        // The blocks run in one kernel call between the residuals a hook reads or writes (all at once without hooks);
+        // a block with a point inside it read or written runs in steps (hookedBlock). For next-token logits alone, the
+        // last block computes only the last position.
+        boolean[] between = new boolean[blocks.length], inside = new boolean[blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            between[i] = points.touches(HookPoint.residPost(i))
+                    || (i + 1 < blocks.length && points.touches(HookPoint.residPre(i + 1)));
+            for (HookPoint.Site site : HookPoint.Site.values()) {
+                if (site.insideBlock() && points.touches(HookPoint.of(site, i))) inside[i] = true;
+            }
+        }
+        boolean finalHook = points.touches(HookPoint.FINAL_NORM);
+        int last = blocks.length - 1;
+        boolean lastOnly = logits == Logits.LAST && !finalHook && !between[last] && !inside[last];
         try (IValue masks = IValue.listFrom(additive); IValue causalMasks = IValue.listFrom(causal);
                 KvCache none = cache == null ? new KvCache(scope, blocks.length, batch) : null) {
             KvCache kv = cache != null ? cache : none;
+            x = points.visit(HookPoint.residPre(0), x);
             for (int first = 0, end; first < blocks.length; first = end) {
                 end = first + 1;
-                while (end < blocks.length && !wanted[end - 1]) end++;
-                x = layers(scope, x, rope, masks, causalMasks, kv, first, end, lastOnly && end == blocks.length);
-                if (wanted[end - 1]) hook.accept(HookPoint.residPost(end - 1), x);
+                if (inside[first]) {
+                    x = hookedBlock(scope, first, x, rope, masks, causalMasks, kv, points);
+                } else {
+                    while (end < blocks.length && !between[end - 1] && !inside[end]) end++;
+                    x = layers(scope, x, rope, masks, causalMasks, kv, first, end, lastOnly && end == blocks.length);
+                }
+                x = points.visit(HookPoint.residPost(end - 1), x);
+                if (end < blocks.length) x = points.visit(HookPoint.residPre(end), x);
             }
         }
         if (cache != null) cache.advance(mask);
         if (lastOnly) {
-            NDArray[] last = DecoderKernels.LAST_LOGITS.tuple(scope, x, norm, epsValue, lmHead.storedWeight(),
+            NDArray[] lastLogits = DecoderKernels.LAST_LOGITS.tuple(scope, x, norm, epsValue, lmHead.storedWeight(),
                     lmHead.isTransposed() ? trueValue : falseValue);
-            return new Output(last[1], last[0]);
+            return new Output(lastLogits[1], lastLogits[0], points.changes());
         }
         NDArray h = DecoderKernels.rmsNorm(x, norm, config.rmsNormEps());
-        if (finalHook) hook.accept(HookPoint.FINAL_NORM, h);
+        h = points.visit(HookPoint.FINAL_NORM, h);
         NDArray out = switch (logits) {
             case ALL -> lmHead(h);
             case LAST -> lmHead(h.get(":, -1:, :"));
             case NONE -> null;
         };
-        return new Output(out, h);
+        return new Output(out, h, points.changes());
     }
 
     /**
@@ -345,6 +390,143 @@ public final class Transformer implements AutoCloseable {
         return DecoderKernels.LAYERS.tensor(scope, x, rope[0], rope[1], masks, causalMasks, cache.keys(), cache.values(),
                 first, end, lastOnly, kernelWeights, kernelScalings, headsValue, kvHeadsValue, headDimValue, epsValue,
                 dropoutValue, trainingValue);
+    }
+
+    /**
+     * Block {@code i} in steps, visiting the points inside it (see decoder.py's hooked block): z = attention before
+     * o_proj (from the explicit attention probabilities when attn.pattern is read or written, else with the block's
+     * own attention), attn_out = o_proj(z), resid_mid = x + attn_out, mlp_out = mlp(resid_mid), and returns
+     * resid_mid + mlp_out. Computes what {@link #layers} computes for the block, with the same operations.
+     */
+    private NDArray hookedBlock(NDManager scope, int i, NDArray x, NDArray[] rope, IValue masks, IValue causalMasks,
+            KvCache cache, Points points) {
+        buildKernelArguments();
+        Object[] attention = {x, rope[0], rope[1], masks, causalMasks, cache.keys(), cache.values(), i, kernelWeights,
+            kernelScalings, headsValue, kvHeadsValue, headDimValue, epsValue, dropoutValue, trainingValue};
+        NDArray z;
+        if (points.touches(HookPoint.attnPattern(i))) {
+            NDArray[] pv = DecoderKernels.ATTENTION_PATTERN.tuple(scope, attention);
+            NDArray pattern = points.visit(HookPoint.attnPattern(i), pv[0]);
+            z = DecoderKernels.PATTERN_VALUES.tensor(scope, pattern, pv[1]);
+            // [batch, heads, t, keys] each: freed at once, so that a pass holds one block's probabilities at a time
+            pv[0].close();
+            pv[1].close();
+            if (pattern != pv[0]) pattern.close();
+        } else {
+            z = DecoderKernels.ATTENTION_HEADS.tensor(scope, attention);
+        }
+        z = points.visit(HookPoint.attnZ(i), z);
+        NDArray attnOut = points.visit(HookPoint.attnOut(i), DecoderKernels.ATTENTION_OUTPUT.tensor(scope, z, i,
+                kernelWeights, kernelScalings, dropoutValue, trainingValue));
+        NDArray mid = points.visit(HookPoint.residMid(i), x.add(attnOut));
+        NDArray mlpOut = points.visit(HookPoint.mlpOut(i), DecoderKernels.MLP_OUTPUT.tensor(scope, mid, i, kernelWeights,
+                kernelScalings, epsValue, dropoutValue, trainingValue));
+        return mid.add(mlpOut);
+    }
+
+    /**
+     * The reads and writes of one forward pass at its hook points: the request's interventions by point (checked
+     * against the model before anything runs) and its hook, and what each write changed.
+     */
+    private final class Points {
+        private final NDManager scope;
+        private final ResidualHook hook;
+        private final Map<String, List<Intervention>> byPoint = new LinkedHashMap<>();
+        private final Map<String, HookPoint.At> sites = new LinkedHashMap<>();
+        private final List<Intervention.Change> changes = new ArrayList<>();
+
+        Points(NDManager scope, ResidualHook hook, List<Intervention> interventions) {
+            this.scope = scope;
+            this.hook = hook;
+            for (Intervention iv : interventions) {
+                sites.put(iv.point(), iv.check(blocks.length, config.numAttentionHeads()));
+                byPoint.computeIfAbsent(iv.point(), p -> new ArrayList<>()).add(iv);
+            }
+        }
+
+        boolean touches(String point) {
+            return byPoint.containsKey(point) || (hook != null && hook.wants(point));
+        }
+
+        /** Applies the interventions at {@code point} to {@code x} in order, then hands the result to the hook. */
+        NDArray visit(String point, NDArray x) {
+            List<Intervention> list = byPoint.get(point);
+            if (list != null) for (Intervention iv : list) x = apply(iv, sites.get(point).site(), x);
+            if (hook != null && hook.wants(point)) hook.accept(point, x);
+            return x;
+        }
+
+        private NDArray apply(Intervention iv, HookPoint.Site site, NDArray x) {
+            if (!iv.writes()) {
+                iv.reader().accept(x);
+                return x;
+            }
+            NDArray target = switch (iv.edit()) {
+                case ZERO -> empty;
+                case MEAN, REPLACE -> iv.value();
+                case FUNCTION -> iv.function().apply(x);
+                case READ -> throw new IllegalStateException();
+            };
+            Shape shape = x.getShape();
+            if (target != empty && !broadcasts(target.getShape(), shape)) {
+                throw new AbsorbException("The value for " + iv.describe() + " has shape " + target.getShape()
+                        + ", which does not fit the point's shape " + shape + ".");
+            }
+            NDArray[] r = DecoderKernels.REPLACE_PART.tuple(scope, x, target, selection(iv, site, shape));
+            changes.add(new Intervention.Change(iv, Math.sqrt(r[1].getFloat()), Math.sqrt(r[2].getFloat())));
+            r[1].close();
+            r[2].close();
+            return r[0];
+        }
+
+        /**
+         * Where the intervention writes, as a boolean tensor that broadcasts to {@code shape}: its positions (axis 1;
+         * the query axis 2 for attn.pattern) and heads (axis 2 of attn.z, 1 of attn.pattern); empty for all of it.
+         */
+        private NDArray selection(Intervention iv, HookPoint.Site site, Shape shape) {
+            if (iv.heads() == null && iv.positions() == null) return empty;
+            int posAxis = site == HookPoint.Site.PATTERN ? 2 : 1, headAxis = site == HookPoint.Site.PATTERN ? 1 : 2;
+            long[] dims = new long[shape.dimension()];
+            java.util.Arrays.fill(dims, 1);
+            int t = (int) shape.get(posAxis);
+            dims[posAxis] = t;
+            int h = site.perHead() ? (int) shape.get(headAxis) : 1;
+            if (site.perHead()) dims[headAxis] = h;
+            boolean[] pos = new boolean[t], head = new boolean[h];
+            if (iv.positions() == null) java.util.Arrays.fill(pos, true);
+            else for (int p : iv.positions()) {
+                if (p >= t) {
+                    throw new AbsorbException("Position " + p + " at " + iv.point() + " is beyond the " + t
+                            + " positions of this forward pass.");
+                }
+                pos[p] = true;
+            }
+            if (iv.heads() == null) java.util.Arrays.fill(head, true);
+            else for (int k : iv.heads()) head[k] = true;
+            boolean[] sel = new boolean[t * h];
+            for (int a = 0; a < t; a++) {
+                for (int b = 0; b < h; b++) {
+                    // the axes in their order in the tensor: positions before heads for attn.z, after for attn.pattern
+                    int index = site == HookPoint.Site.PATTERN ? b * t + a : a * h + b;
+                    sel[index] = pos[a] && head[b];
+                }
+            }
+            return scope.create(sel, new Shape(dims));
+        }
+
+        List<Intervention.Change> changes() {
+            return List.copyOf(changes);
+        }
+    }
+
+    /** Whether a tensor of shape {@code from} broadcasts to {@code to} (numpy's rule, no more dimensions than it). */
+    private static boolean broadcasts(Shape from, Shape to) {
+        if (from.dimension() > to.dimension()) return false;
+        for (int k = 1; k <= from.dimension(); k++) {
+            long f = from.get(from.dimension() - k), t = to.get(to.dimension() - k);
+            if (f != 1 && f != t) return false;
+        }
+        return true;
     }
 
     /** Logits for final-norm hidden states [..., hidden]: lm_head (the embedding when tied), in float32. */

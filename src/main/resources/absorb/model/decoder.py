@@ -201,6 +201,121 @@ class Decoder(torch.nn.Module):
             x = y
         return x
 
+    # The hooked block: the same block in steps, so that Java can read and replace what passes between them (see
+    # absorb.model.Transformer). attention_heads (or attention_pattern then pattern_values), attention_output and
+    # mlp_output compute what block computes in one call; the residual additions between them are Java's.
+
+    def attention_inputs(self, x: Tensor, cos: Tensor, signed_sin: Tensor, past_k: List[Tensor], past_v: List[Tensor],
+                         i: int, w: Dict[str, Tensor], scalings: Dict[str, float], heads: int, kv_heads: int, d: int,
+                         eps: float, dropout: float, training: bool) -> Tuple[Tensor, Tensor, Tensor]:
+        # block i's queries [b, heads, t, d] and keys and values [b, kv_heads, s, d] (rotary applied, the past ones in
+        # front), from the normed x; the extended keys and values replace past_k[i] and past_v[i]
+        b = x.size(0)
+        t = x.size(1)
+        prefix = "model.layers." + str(i) + "."
+        h = self.rms_norm(x, w["input_layernorm.weight"], eps)
+        if self.fused(w, "self_attn.qkv_proj", ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"]):
+            y = self.linear(h, w, "self_attn.qkv_proj")
+            q = y.narrow(-1, 0, heads * d)
+            k = y.narrow(-1, heads * d, kv_heads * d)
+            v = y.narrow(-1, heads * d + kv_heads * d, kv_heads * d)
+        else:
+            q = self.project(h, w, scalings, prefix, "self_attn.q_proj", dropout, training)
+            k = self.project(h, w, scalings, prefix, "self_attn.k_proj", dropout, training)
+            v = self.project(h, w, scalings, prefix, "self_attn.v_proj", dropout, training)
+        q = self.rotary(q.reshape([b, t, heads, d]).transpose(1, 2), cos, signed_sin)
+        k = self.rotary(k.reshape([b, t, kv_heads, d]).transpose(1, 2), cos, signed_sin)
+        v = v.reshape([b, t, kv_heads, d]).transpose(1, 2)
+        if past_k[i].numel() > 0:
+            k = torch.cat([past_k[i], k], 2)
+            v = torch.cat([past_v[i], v], 2)
+        past_k[i] = k
+        past_v[i] = v
+        return (q, k, v)
+
+    @torch.jit.export
+    def attention_heads(self, x: Tensor, cos: Tensor, signed_sin: Tensor, masks: List[Tensor], causal: List[bool],
+                        past_k: List[Tensor], past_v: List[Tensor], i: int, weights: List[Dict[str, Tensor]],
+                        scalings: Dict[str, float], heads: int, kv_heads: int, head_dim: int, eps: float,
+                        dropout: float, training: bool) -> Tensor:
+        # z of block i: each head's output before o_proj, [b, t, heads, head_dim] (TransformerLens's hook_z), with
+        # the attention block uses (no probabilities made)
+        q, k, v = self.attention_inputs(x, cos, signed_sin, past_k, past_v, i, weights[i], scalings, heads, kv_heads,
+                                        head_dim, eps, dropout, training)
+        return self.attention(q, k, v, masks[i], causal[i], kv_heads).transpose(1, 2)
+
+    @torch.jit.export
+    def attention_pattern(self, x: Tensor, cos: Tensor, signed_sin: Tensor, masks: List[Tensor], causal: List[bool],
+                          past_k: List[Tensor], past_v: List[Tensor], i: int, weights: List[Dict[str, Tensor]],
+                          scalings: Dict[str, float], heads: int, kv_heads: int, head_dim: int, eps: float,
+                          dropout: float, training: bool) -> Tuple[Tensor, Tensor]:
+        # block i's attention probabilities softmax(q k^T / sqrt(d) + mask) [b, heads, t, s], as transformers' eager
+        # attention computes them (scores in the compute dtype, softmax in float32, cast back), and the values
+        # [b, heads, s, d] they weigh (key/value heads repeated for their query heads); see pattern_values
+        q, k, v = self.attention_inputs(x, cos, signed_sin, past_k, past_v, i, weights[i], scalings, heads, kv_heads,
+                                        head_dim, eps, dropout, training)
+        if kv_heads != heads:
+            k = torch.repeat_interleave(k, heads // kv_heads, 1)
+            v = torch.repeat_interleave(v, heads // kv_heads, 1)
+        # the product, then the scale, then the mask, as eager attention orders them; in place, so that the scores
+        # take one [b, heads, t, s] tensor
+        s = torch.matmul(q, k.transpose(2, 3)).mul_(head_dim ** -0.5)
+        mask = masks[i]
+        if mask.numel() > 0:
+            s = s.add_(mask)
+        elif causal[i]:
+            t = s.size(2)
+            keys = s.size(3)
+            future = torch.ones([t, keys], dtype=torch.bool, device=s.device).triu(keys - t + 1)
+            s = s.masked_fill_(future, float("-inf"))
+        p = torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
+        return (p, v)
+
+    @torch.jit.export
+    def pattern_values(self, pattern: Tensor, v: Tensor) -> Tensor:
+        # z [b, t, heads, d] from attention probabilities [b, heads, t, s] and values [b, heads, s, d]
+        return torch.matmul(pattern.to(v.dtype), v).transpose(1, 2)
+
+    @torch.jit.export
+    def attention_output(self, z: Tensor, i: int, weights: List[Dict[str, Tensor]], scalings: Dict[str, float],
+                         dropout: float, training: bool) -> Tensor:
+        # block i's attention output o_proj(z) [b, t, hidden], the heads of z [b, t, heads, d] side by side
+        a = z.reshape([z.size(0), z.size(1), z.size(2) * z.size(3)])
+        return self.project(a, weights[i], scalings, "model.layers." + str(i) + ".", "self_attn.o_proj", dropout,
+                            training)
+
+    @torch.jit.export
+    def mlp_output(self, x: Tensor, i: int, weights: List[Dict[str, Tensor]], scalings: Dict[str, float], eps: float,
+                   dropout: float, training: bool) -> Tensor:
+        # block i's MLP output down_proj(silu(gate_proj(n)) * up_proj(n)) with n = post_attention_layernorm(x)
+        w = weights[i]
+        prefix = "model.layers." + str(i) + "."
+        h = self.rms_norm(x, w["post_attention_layernorm.weight"], eps)
+        if self.fused(w, "mlp.gate_up_proj", ["mlp.gate_proj", "mlp.up_proj"]):
+            y = self.linear(h, w, "mlp.gate_up_proj")
+            n = y.size(-1) // 2
+            m = F.silu(y.narrow(-1, 0, n)) * y.narrow(-1, n, n)
+        else:
+            g = self.project(h, w, scalings, prefix, "mlp.gate_proj", dropout, training)
+            u = self.project(h, w, scalings, prefix, "mlp.up_proj", dropout, training)
+            m = F.silu(g) * u
+        return self.project(m, w, scalings, prefix, "mlp.down_proj", dropout, training)
+
+    @torch.jit.export
+    def replace_part(self, x: Tensor, target: Tensor, selection: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        # x with the part where selection is true (a bool tensor broadcast to x; empty: all of it) set to target
+        # (broadcast to x; empty: zero); with ||new - x||^2 and ||x||^2 over that part, in float32
+        t = torch.zeros_like(x)
+        if target.numel() > 0:
+            t = target.to(x.dtype)
+        sel = torch.ones([1], dtype=torch.bool, device=x.device)
+        if selection.numel() > 0:
+            sel = selection
+        new = torch.where(sel, t, x)
+        part = torch.where(sel, x, torch.zeros_like(x)).to(torch.float32)
+        change = (new - x).to(torch.float32)
+        return (new, change.pow(2).sum(), part.pow(2).sum())
+
     @torch.jit.export
     def last_logits(self, x: Tensor, norm: Tensor, eps: float, head: Tensor, transposed: bool) -> Tuple[Tensor, Tensor]:
         # the final norm of the last position of x [b, t, hidden], and its logits in float32

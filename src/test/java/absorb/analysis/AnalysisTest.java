@@ -198,4 +198,19 @@ class AnalysisTest {
         }
         return s;
     }
+
+    /**
+     * The study's normalised energy: (1/d) sum over edges of ||x_i / F - x_j / F||^2 with F the uncentred Frobenius
+     * norm. Two points (0, 0) and (3, 4) on one edge: F^2 = 25, so E = 25 / 25 / 2 = 0.5; a shift by (10, 10) shared by
+     * both leaves the centred energy as it is and lowers this one to 25 / 565 / 2 (F^2 = 10^2 + 10^2 + 13^2 + 14^2).
+     */
+    @Test
+    void paperEnergyDividesByTheUncentredNorm() {
+        int[][] edge = {{0, 1}};
+        assertEquals(0.5, DirichletEnergy.paperNormalized(new double[][] {{0, 0}, {3, 4}}, edge), 1e-12);
+        double[][] shifted = {{10, 10}, {13, 14}};
+        assertEquals(25.0 / (200 + 169 + 196) / 2, DirichletEnergy.paperNormalized(shifted, edge), 1e-12);
+        assertEquals(DirichletEnergy.normalized(new double[][] {{0, 0}, {3, 4}}, edge),
+                DirichletEnergy.normalized(shifted, edge), 1e-12);
+    }
 }

@@ -56,8 +56,9 @@ class BundledModelTest {
     }
 
     /**
-     * The demo as shipped: every claim holds with the default seed and with every robustness seed, and the readings
-     * beside the claims (the power laws on random walks) are measured and reported.
+     * The demo as shipped: every claim holds with the default seed and with every robustness seed (the ablation claims
+     * included), and the readings beside the claims (the power laws on random walks, the energy claim under the
+     * study's definition) are measured and reported.
      */
     @Tag("slow")
     @Test
@@ -73,9 +74,13 @@ class BundledModelTest {
                         .append(c.get("holds_across_seeds").asText()).append("; ");
             }
         }
-        assertEquals(9, summary.get("claims").size());
+        assertEquals(11, summary.get("claims").size());
         assertEquals("", failing.toString(), "claims that should hold with every seed");
         JsonNode readings = summary.get("readings");
+        assertTrue(readings.get("graphs.grid.energy_min_paper.position").isNumber(), "the energy claim under the study's definition");
+        assertEquals(3, readings.get("graphs.grid.energy_min_paper.other_seeds").size());
+        assertTrue(Files.isRegularFile(out.resolve("ablation_grid_4x4/ablation.json"))
+                && Files.isRegularFile(out.resolve("ablation_grid_4x4/heads.json")));
         for (String r : List.of("graphs.power_law_walks", "graphs.power_law_reach")) {
             assertTrue(readings.get(r + ".r2").isNumber(), r + " is measured");
             assertEquals(3, readings.get(r + ".other_seeds").size(), r + " is measured with every seed");

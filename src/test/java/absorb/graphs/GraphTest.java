@@ -77,7 +77,7 @@ class GraphTest {
 
     @Test
     void positionsAreLogSpacedAndEndAtTheLastToken() {
-        int[] p = GraphTrace.grid(1, 1201, 40, false);
+        int[] p = GraphTrace.grid(1, 1201, 40, 1);
         assertEquals(1, p[0]);
         assertEquals(1200, p[p.length - 1]);
         assertTrue(p.length >= 30 && p.length <= 41, "about the asked number of positions: " + p.length);
@@ -89,7 +89,7 @@ class GraphTest {
             assertTrue(r > 1.13 && r < 1.23, "log-spaced: ratio " + r + " at " + p[i]);
         }
         for (int i = 1; i < p.length; i++) assertTrue(p[i] > p[i - 1]);
-        int[] pairs = GraphTrace.grid(1, 41, 10, true);
+        int[] pairs = GraphTrace.grid(1, 41, 10, 2);
         for (int x : pairs) assertEquals(1, (x - 1) % 2 == 0 ? 1 : 0, "pair positions score the first word of a pair");
     }
 
