@@ -20,6 +20,10 @@ public final class DecoderKernels {
     static final Kernel LAST_LOGITS = SCRIPT.kernel("last_logits", Kernel.Mode.COMPUTES);
     static final Kernel SAMPLE_NEXT = SCRIPT.kernel("sample_next", Kernel.Mode.COMPUTES);
     static final Kernel REPEAT_ROWS = SCRIPT.kernel("repeat_rows", Kernel.Mode.COMPUTES);
+    static final Kernel CACHE_ROWS = SCRIPT.kernel("cache_rows", Kernel.Mode.COMPUTES);
+    static final Kernel CACHE_CAT = SCRIPT.kernel("cache_cat", Kernel.Mode.COMPUTES);
+    static final Kernel SAMPLE_ROWS = SCRIPT.kernel("sample_rows", Kernel.Mode.COMPUTES);
+    static final Kernel TOKEN_LOGPROBS = SCRIPT.kernel("token_logprobs", Kernel.Mode.COMPUTES);
 
     private DecoderKernels() {}
 
