@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             GraphTraceCommand.class,
             ToyCommand.class,
             NewsCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
