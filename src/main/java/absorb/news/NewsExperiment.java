@@ -42,6 +42,14 @@ public final class NewsExperiment {
         /** Where the base model's folder is (for training configs and records). */
         Path baseDir();
 
+        /**
+         * The model the baselines (no news, ICL, options only, control questions) are asked through, such as the same
+         * base model behind a server; null: the base model in this process. Fine-tuned models are always asked here.
+         */
+        default ChatModel baseline() {
+            return null;
+        }
+
         @Override
         void close();
     }
@@ -118,7 +126,7 @@ public final class NewsExperiment {
     }
 
     private NewsResults run(ObjectNode identity) {
-        ChatModel base = new LocalChatModel(models.base(), s.batch());
+        ChatModel base = models.baseline() != null ? models.baseline() : new LocalChatModel(models.base(), s.batch());
         ObjectNode evalInputs = identity.deepCopy();
         evalInputs.put("scoring", s.scoring().scoring().label());
         evalInputs.put("permutations", s.scoring().permutations());
