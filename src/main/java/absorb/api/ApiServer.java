@@ -50,7 +50,7 @@ public final class ApiServer implements AutoCloseable {
      * @param port the port (0: any free one)
      * @param apiKey the bearer token every /v1 request must carry, or null for none
      * @param maxBodyBytes the largest request body taken
-     * @param maxModelLen the most tokens of prompt and completion together (at most the model's context)
+     * @param maxModelLen the most tokens of prompt and completion together (0: the model's context length)
      * @param maxTokens the largest {@code max_tokens} taken
      * @param maxLogprobs the most alternatives per position ({@code logprobs}, {@code top_logprobs})
      * @param maxN the most choices per request
@@ -107,7 +107,8 @@ public final class ApiServer implements AutoCloseable {
         this.adapters = new LinkedHashMap<>(adapters);
         this.s = s;
         int context = lm.config().maxPositionEmbeddings();
-        this.maxModelLen = s.maxModelLen() > 0 ? Math.min(s.maxModelLen(), context) : context;
+        // an explicit limit may exceed the checkpoint's context (positions past it are computed all the same)
+        this.maxModelLen = s.maxModelLen() > 0 ? s.maxModelLen() : context;
         this.scheduler = new Scheduler(lm, adapters, s.maxRows(), s.maxPrefillTokens());
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("absorb-http");
