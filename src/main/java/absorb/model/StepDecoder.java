@@ -156,8 +156,8 @@ public final class StepDecoder implements AutoCloseable {
             if (p.length > 1) {
                 NDArray before = logits.get("0, :-1, :");
                 NDArray next = scope.create(Arrays.copyOfRange(p, 1, p.length));
-                scores = scores(DecoderKernels.TOKEN_LOGPROBS.tuple(scope, before, next, Math.max(0,
-                        row.request.topLogprobs())), 0, p.length - 1, Math.max(0, row.request.topLogprobs()));
+                int k = Math.min(model.config().vocabSize(), Math.max(0, row.request.topLogprobs()));
+                scores = scores(DecoderKernels.TOKEN_LOGPROBS.tuple(scope, before, next, k), 0, p.length - 1, k);
             }
             row.listener.onPrompt(scores);
             if (row.request.maxNewTokens() == 0) {
@@ -219,7 +219,7 @@ public final class StepDecoder implements AutoCloseable {
                 for (int j = 0; j < index.length; j++) chosen[(int) index[j]] = picked[j];
             }
         }
-        int k = batch.stream().mapToInt(r -> r.request.topLogprobs()).max().orElse(-1);
+        int k = Math.min(model.config().vocabSize(), batch.stream().mapToInt(r -> r.request.topLogprobs()).max().orElse(-1));
         List<TokenScores> scores = k < 0 ? null
                 : scores(DecoderKernels.TOKEN_LOGPROBS.tuple(scope, logits, scope.create(chosen), k), 0, n, k);
         for (int i = 0; i < n; i++) {
@@ -241,7 +241,7 @@ public final class StepDecoder implements AutoCloseable {
             TokenScores s = null;
             if (scores != null && row.request.topLogprobs() >= 0) {
                 TokenScores all = scores.get(i);
-                int mine = row.request.topLogprobs();
+                int mine = Math.min(row.request.topLogprobs(), all.topIds().length);
                 s = new TokenScores(all.logprob(), Arrays.copyOf(all.topIds(), mine), Arrays.copyOf(all.topLogprobs(), mine));
             }
             String delta = "";
