@@ -1,0 +1,78 @@
+package absorb.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import absorb.api.ApiServer;
+import absorb.model.Compute;
+import absorb.model.LanguageModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * absorb serve's bad input, and newnews eval against a server: the run folder names the API key's variable and holds
+ * the key nowhere; the answers are cached there.
+ */
+class ServeCommandTest {
+    static final String QWEN = "src/test/resources/fixtures/engine/qwen2";
+
+    @Test
+    void badServeOptionsAreRefusedInOneSentence(@TempDir Path dir) {
+        Cli.refused("is not a folder", "serve", "--model", dir.resolve("none").toString());
+        Cli.refused("is not NAME=DIR", "serve", "--model", QWEN, "--adapter", "tuned");
+        Cli.refused("Adapter folder", "serve", "--model", QWEN, "--adapter", "tuned=" + dir.resolve("none"));
+        Cli.refused("not set", "serve", "--model", QWEN, "--api-key-env", "ABSORB_SURELY_UNSET_VARIABLE");
+        Cli.refused("--port", "serve", "--model", QWEN, "--port", "70000");
+    }
+
+    @Test
+    void badApiOptionsAreRefusedInOneSentence(@TempDir Path dir) {
+        String out = dir.resolve("r").toString();
+        Cli.refused("one of the two", "newnews", "eval", "--out", out);
+        Cli.refused("one of the two", "newnews", "eval", "--model", QWEN, "--eval-url", "http://127.0.0.1:1/v1", "--out", out);
+        Cli.refused("--eval-model", "newnews", "eval", "--eval-url", "http://127.0.0.1:1/v1", "--out", out);
+        Cli.refused("must start with http", "newnews", "eval", "--eval-url", "127.0.0.1:1", "--eval-model", "m", "--out", out);
+        Cli.refused("not set", "newnews", "eval", "--eval-url", "http://127.0.0.1:1/v1", "--eval-model", "m",
+                "--api-key-env", "ABSORB_SURELY_UNSET_VARIABLE", "--out", out);
+        Cli.refused("connection refused", "newnews", "eval", "--eval-url", "http://127.0.0.1:1/v1", "--eval-model", "m",
+                "--max-retries", "0", "--out", out);
+        Cli.refused("--generator-model", "newnews", "generate", "--generator-url", "http://127.0.0.1:1", "--protocol",
+                "self-qa", "--out", out);
+    }
+
+    @Test
+    void evalThroughAServerKeepsTheKeyOutOfTheRunFolder(@TempDir Path dir) throws Exception {
+        String key = System.getenv("HOME"); // a variable every test run has, standing for a key
+        try (LanguageModel lm = LanguageModel.load(Path.of(QWEN), Compute.CPU_FLOAT32)) {
+            ApiServer server = ApiServer.start(lm, "qwen2", Map.of(), ApiServer.Settings.defaults().withPort(0)
+                    .withApiKey(key).withLimits(4 << 20, 4096, 4096, 20));
+            try {
+                Path out = dir.resolve("eval");
+                Cli c = Cli.run("newnews", "eval", "--eval-url", server.baseUrl(), "--eval-model", "qwen2", "--api-key-env",
+                        "HOME", "--domains", "math", "--condition", "no-news", "--permutations", "1", "--scoring",
+                        "generate", "--out", out.toString());
+                assertEquals(0, c.exit, c.err);
+                String config = Files.readString(out.resolve("config.json"));
+                assertTrue(config.contains("\"api_key_env\" : \"HOME\"") && config.contains(server.baseUrl()), config);
+                for (Path f : Files.list(out).toList()) {
+                    assertFalse(Files.readString(f).contains("Bearer"), f.toString());
+                    if (key.length() > 6) assertFalse(Files.readString(f).contains(key), f.toString());
+                }
+                assertTrue(Files.readString(out.resolve("metrics.json")).contains("generate"));
+                assertTrue(Files.size(out.resolve(ApiOptions.cacheFile("eval"))) > 0);
+                long before = server.stats().get("requests");
+                Cli again = Cli.run("newnews", "eval", "--eval-url", server.baseUrl(), "--eval-model", "qwen2",
+                        "--api-key-env", "HOME", "--domains", "math", "--condition", "no-news", "--permutations", "1",
+                        "--scoring", "generate", "--out", out.toString(), "--resume");
+                assertEquals(0, again.exit, again.err);
+                assertEquals(before, server.stats().get("requests"));
+            } finally {
+                server.close();
+            }
+        }
+    }
+}
