@@ -100,6 +100,8 @@ public final class ApiServer implements AutoCloseable {
     private final long created = System.currentTimeMillis() / 1000;
     private final SecureRandom random = new SecureRandom();
     private final AtomicLong requests = new AtomicLong(), refused = new AtomicLong();
+    /** The ids that end a completion: generation_config.json's and the tokenizer's EOS token, as vLLM stops. */
+    private final List<Integer> eos;
 
     private ApiServer(LanguageModel lm, String name, Map<String, Path> adapters, Settings s) {
         this.lm = lm;
@@ -110,6 +112,7 @@ public final class ApiServer implements AutoCloseable {
         // an explicit limit may exceed the checkpoint's context (positions past it are computed all the same)
         this.maxModelLen = s.maxModelLen() > 0 ? s.maxModelLen() : context;
         this.scheduler = new Scheduler(lm, adapters, s.maxRows(), s.maxPrefillTokens());
+        this.eos = stopIds(lm);
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("absorb-http");
         threads.setDaemon(true);
@@ -146,6 +149,14 @@ public final class ApiServer implements AutoCloseable {
     public String baseUrl() {
         String host = s.host().contains(":") ? "[" + s.host() + "]" : s.host();
         return "http://" + host + ":" + port() + "/v1";
+    }
+
+    /** generation_config.json's EOS ids and the tokenizer's EOS token (vLLM stops at both). */
+    public static List<Integer> stopIds(LanguageModel lm) {
+        List<Integer> ids = new ArrayList<>(lm.generation().eosTokenIds());
+        Integer t = lm.tokenizer().eosId();
+        if (t != null && !ids.contains(t)) ids.add(t);
+        return List.copyOf(ids);
     }
 
     /** Requests served and refused, and the scheduler's counts (steps, tokens, admitted, peak_rows). */
@@ -440,7 +451,7 @@ public final class ApiServer implements AutoCloseable {
                 Choice c = new Choice(choices.size(), events);
                 choices.add(c);
                 jobs.add(new Scheduler.Job(adapter, new StepDecoder.Request(prompts.get(i).ids(), maxTokens,
-                        sm.temperature(), sm.topK(), sm.topP(), seed + c.index, lm.generation().eosTokenIds(), sm.stop(),
+                        sm.temperature(), sm.topK(), sm.topP(), seed + c.index, eos, sm.stop(),
                         top, r.echo() && r.logprobs() != null, r.stream()), c));
             }
         }
@@ -540,7 +551,7 @@ public final class ApiServer implements AutoCloseable {
             Choice c = new Choice(j, events);
             choices.add(c);
             jobs.add(new Scheduler.Job(adapter, new StepDecoder.Request(ids, maxTokens, sm.temperature(), sm.topK(),
-                    sm.topP(), seed + j, lm.generation().eosTokenIds(), sm.stop(), r.logprobs() ? r.topLogprobs() : -1,
+                    sm.topP(), seed + j, eos, sm.stop(), r.logprobs() ? r.topLogprobs() : -1,
                     false, r.stream()), c));
         }
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
