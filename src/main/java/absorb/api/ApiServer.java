@@ -645,6 +645,7 @@ public final class ApiServer implements AutoCloseable {
         for (int i = 0; i < outs.length; i++) outs[i] = new Outcome();
         if (r.echo()) {
             for (Choice c : choices) sse.send(completionChunk(id, r.model(), c.index, prompts.get(c.index / n).text(), null, null));
+            sse.flush();
         }
         int done = 0;
         long completionTokens = 0;
@@ -669,6 +670,7 @@ public final class ApiServer implements AutoCloseable {
                 done++;
                 sse.send(completionChunk(id, r.model(), e.choice(), "", null, f.reason()));
             }
+            if (events.isEmpty()) sse.flush();
         }
         if (r.includeUsage() && sse.open()) {
             ObjectNode u = head(id, "text_completion", r.model());
@@ -700,6 +702,7 @@ public final class ApiServer implements AutoCloseable {
             delta.put("content", "");
             sse.send(chatChunk(id, r.model(), c.index, delta, null, null));
         }
+        sse.flush();
         int done = 0;
         long completionTokens = 0;
         while (done < choices.size() && sse.open()) {
@@ -723,6 +726,7 @@ public final class ApiServer implements AutoCloseable {
                 done++;
                 sse.send(chatChunk(id, r.model(), e.choice(), JSON.createObjectNode(), null, f.reason()));
             }
+            if (events.isEmpty()) sse.flush();
         }
         if (r.includeUsage() && sse.open()) {
             ObjectNode u = head(id, "chat.completion.chunk", r.model());
@@ -746,8 +750,9 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * A response sent as server-sent events ({@code data: JSON}, blank line; {@code data: [DONE]} at the end). When
-     * the client has gone, its choices are cancelled (they leave the batch at the next step).
+     * A response sent as server-sent events ({@code data: JSON}, blank line; {@code data: [DONE]} at the end), one
+     * event per token; events that are ready together go out in one write. When the client has gone, its choices are
+     * cancelled (they leave the batch at the next step).
      */
     private static final class Sse {
         private final Response response;
@@ -766,8 +771,17 @@ public final class ApiServer implements AutoCloseable {
             return open;
         }
 
+        private final StringBuilder pending = new StringBuilder();
+
         void send(ObjectNode event) {
-            write("data: " + event + "\n\n", false);
+            pending.append("data: ").append(event).append("\n\n");
+        }
+
+        void flush() {
+            if (pending.length() == 0) return;
+            String text = pending.toString();
+            pending.setLength(0);
+            write(text, false);
         }
 
         private void write(String text, boolean last) {
@@ -782,7 +796,10 @@ public final class ApiServer implements AutoCloseable {
 
         void end(Callback callback) {
             boolean wasOpen = open;
-            write("data: [DONE]\n\n", true);
+            pending.append("data: [DONE]\n\n");
+            String text = pending.toString();
+            pending.setLength(0);
+            write(text, true);
             for (Choice c : choices) c.gone = true;
             if (wasOpen && open) callback.succeeded();
             else callback.failed(new IOException("the client went away"));

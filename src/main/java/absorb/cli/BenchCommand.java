@@ -82,6 +82,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "16", paramLabel = "N", description = "Concurrent requests for --serve (16).")
     int clients;
 
+    @Option(names = "--no-stream", description = "With --serve: whole answers instead of server-sent events.")
+    boolean noStream;
+
     @Option(names = "--duration", defaultValue = "0", paramLabel = "S",
             description = "Seconds of closed-loop load for --serve (0: one fixed set of --clients requests).")
     double duration;
@@ -183,6 +186,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("endpoint", chat ? "chat/completions" : "completions");
             out.put("clients", clients);
             out.put("new_tokens", newTokens);
+            out.put("stream", !noStream);
             int rows = Math.max(clients, 1);
             absorb.api.ApiServer.Settings batched = absorb.api.ApiServer.Settings.defaults().withPort(0)
                     .withLimits(4 << 20, 1 << 16, 1 << 16, 20).withBatch(rows, 8192);
@@ -190,7 +194,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (int maxRows : new int[] {rows, 1}) {
                     absorb.api.ApiServer server = absorb.api.ApiServer.start(lm, "bench", Map.of(), batched.withBatch(maxRows, 8192));
                     try {
-                        ServeLoad load = new ServeLoad(server.baseUrl(), "bench", chat, newTokens);
+                        ServeLoad load = new ServeLoad(server.baseUrl(), "bench", chat, newTokens, !noStream);
                         load.fixed(Math.min(4, clients), Math.min(4, clients)); // warm-up
                         ServeLoad.Result r = load.closedLoop(clients, duration);
                         String label = maxRows > 1 ? "batched" : "one_at_a_time";
@@ -205,7 +209,7 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 absorb.api.ApiServer server = absorb.api.ApiServer.start(lm, "bench", Map.of(), batched);
                 try {
-                    ServeLoad load = new ServeLoad(server.baseUrl(), "bench", chat, newTokens);
+                    ServeLoad load = new ServeLoad(server.baseUrl(), "bench", chat, newTokens, !noStream);
                     load.fixed(clients, clients); // warm-up
                     double[] together = new double[repeats], alone = new double[repeats];
                     ServeLoad.Result t = null, a = null;

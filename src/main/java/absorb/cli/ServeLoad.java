@@ -59,14 +59,21 @@ final class ServeLoad {
     private final String model;
     private final boolean chat;
     private final int maxTokens;
+    private final boolean stream;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     ServeLoad(String baseUrl, String model, boolean chat, int maxTokens) {
+        this(baseUrl, model, chat, maxTokens, true);
+    }
+
+    /** With {@code stream} false, whole answers (the time to the first token is then the latency). */
+    ServeLoad(String baseUrl, String model, boolean chat, int maxTokens, boolean stream) {
         this.baseUrl = baseUrl;
         this.model = model;
         this.chat = chat;
         this.maxTokens = maxTokens;
+        this.stream = stream;
     }
 
     /** Request {@code i}: a prompt of 24 words drawn with seed i, greedy, {@code maxTokens} new tokens at most. */
@@ -80,8 +87,8 @@ final class ServeLoad {
         else b.put("prompt", p.toString());
         b.put("max_tokens", maxTokens);
         b.put("temperature", 0);
-        b.put("stream", true);
-        b.putObject("stream_options").put("include_usage", true);
+        b.put("stream", stream);
+        if (stream) b.putObject("stream_options").put("include_usage", true);
         return b.toString();
     }
 
@@ -99,6 +106,11 @@ final class ServeLoad {
             double first = -1;
             long tokens = -1;
             boolean done = false;
+            if (!stream) {
+                JsonNode j = JSON.readTree(String.join("\n", r.body().toList()));
+                double latency = (System.nanoTime() - t0) / 1e9;
+                return new One(true, j.path("usage").path("completion_tokens").asLong(), latency, latency, null);
+            }
             for (String line : (Iterable<String>) r.body()::iterator) {
                 if (!line.startsWith("data: ")) continue;
                 String data = line.substring(6);
