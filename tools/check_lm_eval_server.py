@@ -69,7 +69,8 @@ def main():
         ref_gen = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={model},dtype=float32,max_length=4096", tasks=["newnews_generate"],
                                           device="cpu", task_manager=tm, batch_size=1, log_samples=True,
                                           apply_chat_template=True)
-        with Served("--model", model, "--served-model-name", "tiny", "--max-model-len", "4096") as s:
+        # --tokenizer-eos: lm_eval's hf model ends generations at the tokenizer's EOS text too (as vLLM ends at its token)
+        with Served("--model", model, "--served-model-name", "tiny", "--max-model-len", "4096", "--tokenizer-eos") as s:
             got = lm_eval.simple_evaluate(
                 model="local-completions",
                 model_args=f"base_url={s.url}/completions,model=tiny,tokenizer={model},tokenizer_backend=huggingface,"

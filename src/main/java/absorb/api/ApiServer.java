@@ -57,36 +57,48 @@ public final class ApiServer implements AutoCloseable {
      * @param maxRows the most sequences decoding together
      * @param maxPrefillTokens prompt tokens prefilled together when requests join a batch
      * @param drainSeconds how long {@link #close} waits for requests in flight
+     * @param tokenizerEos also end completions at the tokenizer's EOS token (vLLM's rule); by default they end where
+     *     absorb's in-process generation and transformers' generate end, at generation_config.json's EOS ids
      */
     public record Settings(String host, int port, String apiKey, int maxBodyBytes, int maxModelLen, int maxTokens,
-            int maxLogprobs, int maxN, int maxRows, int maxPrefillTokens, int drainSeconds) {
+            int maxLogprobs, int maxN, int maxRows, int maxPrefillTokens, int drainSeconds, boolean tokenizerEos) {
         public static Settings defaults() {
-            return new Settings("127.0.0.1", 8000, null, 4 << 20, 0, 4096, 20, 16, 32, 8192, 60);
+            return new Settings("127.0.0.1", 8000, null, 4 << 20, 0, 4096, 20, 16, 32, 8192, 60, false);
         }
 
         public Settings withPort(int p) {
             return new Settings(host, p, apiKey, maxBodyBytes, maxModelLen, maxTokens, maxLogprobs, maxN, maxRows,
-                    maxPrefillTokens, drainSeconds);
+                    maxPrefillTokens, drainSeconds, tokenizerEos);
         }
 
         public Settings withApiKey(String key) {
             return new Settings(host, port, key, maxBodyBytes, maxModelLen, maxTokens, maxLogprobs, maxN, maxRows,
-                    maxPrefillTokens, drainSeconds);
+                    maxPrefillTokens, drainSeconds, tokenizerEos);
         }
 
         public Settings withLimits(int body, int modelLen, int tokens, int logprobs) {
             return new Settings(host, port, apiKey, body, modelLen, tokens, logprobs, maxN, maxRows, maxPrefillTokens,
-                    drainSeconds);
+                    drainSeconds, tokenizerEos);
         }
 
         public Settings withBatch(int rows, int prefill) {
             return new Settings(host, port, apiKey, maxBodyBytes, maxModelLen, maxTokens, maxLogprobs, maxN, rows, prefill,
-                    drainSeconds);
+                    drainSeconds, tokenizerEos);
         }
 
         public Settings withHost(String h) {
             return new Settings(h, port, apiKey, maxBodyBytes, maxModelLen, maxTokens, maxLogprobs, maxN, maxRows,
-                    maxPrefillTokens, drainSeconds);
+                    maxPrefillTokens, drainSeconds, tokenizerEos);
+        }
+
+        public Settings withDrain(int seconds) {
+            return new Settings(host, port, apiKey, maxBodyBytes, maxModelLen, maxTokens, maxLogprobs, maxN, maxRows,
+                    maxPrefillTokens, seconds, tokenizerEos);
+        }
+
+        public Settings withTokenizerEos(boolean stop) {
+            return new Settings(host, port, apiKey, maxBodyBytes, maxModelLen, maxTokens, maxLogprobs, maxN, maxRows,
+                    maxPrefillTokens, drainSeconds, stop);
         }
     }
 
@@ -100,7 +112,7 @@ public final class ApiServer implements AutoCloseable {
     private final long created = System.currentTimeMillis() / 1000;
     private final SecureRandom random = new SecureRandom();
     private final AtomicLong requests = new AtomicLong(), refused = new AtomicLong();
-    /** The ids that end a completion: generation_config.json's and the tokenizer's EOS token, as vLLM stops. */
+    /** The ids that end a completion: generation_config.json's (and, when asked, the tokenizer's EOS token). */
     private final List<Integer> eos;
 
     private ApiServer(LanguageModel lm, String name, Map<String, Path> adapters, Settings s) {
@@ -112,7 +124,7 @@ public final class ApiServer implements AutoCloseable {
         // an explicit limit may exceed the checkpoint's context (positions past it are computed all the same)
         this.maxModelLen = s.maxModelLen() > 0 ? s.maxModelLen() : context;
         this.scheduler = new Scheduler(lm, adapters, s.maxRows(), s.maxPrefillTokens());
-        this.eos = stopIds(lm);
+        this.eos = s.tokenizerEos() ? stopIds(lm) : lm.generation().eosTokenIds();
         QueuedThreadPool threads = new QueuedThreadPool(256, 8);
         threads.setName("absorb-http");
         threads.setDaemon(true);

@@ -67,6 +67,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "On Ctrl-C, how long requests in flight may take to finish (60).")
     int drainSeconds;
 
+    @Option(names = "--tokenizer-eos", description = "Also end completions at the tokenizer's EOS token, as vLLM does"
+            + " (by default they end at generation_config.json's EOS ids, as in-process generation and transformers do).")
+    boolean tokenizerEos;
+
     @Mixin
     Options compute;
 
@@ -108,8 +112,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             ApiServer.Settings s = ApiServer.Settings.defaults().withHost(host).withPort(port).withApiKey(key)
                     .withLimits(maxBodyBytes, maxModelLen, maxTokens, maxLogprobs).withBatch(maxBatch, maxPrefill);
-            s = new ApiServer.Settings(s.host(), s.port(), s.apiKey(), s.maxBodyBytes(), s.maxModelLen(), s.maxTokens(),
-                    s.maxLogprobs(), s.maxN(), s.maxRows(), s.maxPrefillTokens(), drainSeconds);
+            s = s.withDrain(drainSeconds).withTokenizerEos(tokenizerEos);
             server = ApiServer.start(lm, name, served, s);
         } catch (RuntimeException e) {
             lm.close();

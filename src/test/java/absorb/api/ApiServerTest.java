@@ -96,10 +96,10 @@ class ApiServerTest {
         return new Answer(r.statusCode(), j, r.body());
     }
 
-    /** What the in-process generator writes greedily after the chat prompt (or text) alone, stopping as the server stops. */
+    /** What the in-process generator writes greedily after the chat prompt (or text) alone. */
     static String greedy(LanguageModel m, long[] ids, int tokens) {
         Generator g = new Generator(m.transformer(), m.tokenizer());
-        return g.generate(ids, Generator.Settings.greedy(tokens, ApiServer.stopIds(m)), null).text();
+        return g.generate(ids, Generator.Settings.greedy(tokens, m.generation().eosTokenIds()), null).text();
     }
 
     static long[] chatIds(String user) {

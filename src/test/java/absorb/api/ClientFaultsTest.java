@@ -212,9 +212,7 @@ class ClientFaultsTest {
         int port = freePort();
         ApiServer.Settings settings = ApiServer.Settings.defaults().withPort(port).withLimits(4 << 20, 4096, 4096, 1000);
         // killed: no drain, requests in flight are cut
-        settings = new ApiServer.Settings(settings.host(), port, null, settings.maxBodyBytes(), settings.maxModelLen(),
-                settings.maxTokens(), settings.maxLogprobs(), settings.maxN(), settings.maxRows(),
-                settings.maxPrefillTokens(), 0);
+        settings = settings.withDrain(0);
         try (LanguageModel lm = LanguageModel.load(qwen, Compute.CPU_FLOAT32)) {
             List<NewsEvaluation.Prediction> reference;
             try (LocalChatModel local = new LocalChatModel(lm, 8)) {
