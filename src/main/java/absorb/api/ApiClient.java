@@ -80,7 +80,6 @@ public final class ApiClient implements AutoCloseable {
     private final Settings s;
     private final HttpClient http;
     private final ExecutorService pool;
-    private final Path cacheFile;
     private final Map<String, JsonNode> cache = new ConcurrentHashMap<>();
     private final JsonLines cacheOut;
     private final AtomicLong sent = new AtomicLong(), answered = new AtomicLong(), hits = new AtomicLong(),
@@ -101,7 +100,6 @@ public final class ApiClient implements AutoCloseable {
         });
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
-        this.cacheFile = cacheFile;
         if (cacheFile != null) {
             for (JsonNode line : JsonLines.read(cacheFile)) {
                 if (line.hasNonNull("key") && line.has("response")) cache.put(line.get("key").asText(), line.get("response"));

@@ -116,7 +116,22 @@ final class Scheduler implements AutoCloseable {
     private void admit() {
         if (waiting.isEmpty()) return;
         running.removeIf(j -> j.finished);
-        if (running.isEmpty() && decoder.size() == 0) attach(waiting.get(0).adapter());
+        if (running.isEmpty() && decoder.size() == 0) {
+            String next = waiting.get(0).adapter();
+            try {
+                attach(next);
+            } catch (RuntimeException e) {
+                // an adapter that no longer loads fails its requests, not the server
+                for (Iterator<Job> it = waiting.iterator(); it.hasNext(); ) {
+                    Job j = it.next();
+                    if (java.util.Objects.equals(j.adapter(), next)) {
+                        it.remove();
+                        j.choice().fail(e);
+                    }
+                }
+                return;
+            }
+        }
         for (Job j : waiting) {
             if (!java.util.Objects.equals(j.adapter(), attached)) {
                 if (!running.isEmpty()) return; // another adapter waits: drain first

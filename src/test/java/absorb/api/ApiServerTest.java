@@ -67,12 +67,23 @@ class ApiServerTest {
 
     record Answer(int status, JsonNode json, String body) {}
 
+    static final Map<ApiServer, HttpClient> CLIENTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A client per server: a server started after another closed may get its port, and a connection the client kept
+     * open to the old one would fail the first request.
+     */
+    static HttpClient client(ApiServer s) {
+        return s == server ? HTTP : CLIENTS.computeIfAbsent(s, k -> HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1).build());
+    }
+
     static Answer post(ApiServer s, String path, String body, String key) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.baseUrl() + path))
                     .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
             if (key != null) b.header("Authorization", "Bearer " + key);
-            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = client(s).send(b.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode j = null;
             try {
                 j = JSON.readTree(r.body());
@@ -90,7 +101,7 @@ class ApiServerTest {
     }
 
     static Answer get(ApiServer s, String path) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(s.baseUrl().replace("/v1", "") + path)).GET()
+        HttpResponse<String> r = client(s).send(HttpRequest.newBuilder(URI.create(s.baseUrl().replace("/v1", "") + path)).GET()
                 .build(), HttpResponse.BodyHandlers.ofString());
         JsonNode j = r.body().isEmpty() ? null : JSON.readTree(r.body());
         return new Answer(r.statusCode(), j, r.body());
@@ -286,6 +297,26 @@ class ApiServerTest {
             assertEquals(greedy(lm, lm.tokenizer().encode("b"), 200), a.json().get("choices").get(0).get("text").asText());
         } finally {
             if (!closed) keyed.close();
+        }
+    }
+
+    @Test
+    void anAdapterThatNoLongerLoadsFailsItsRequestsNotTheServer() throws Exception {
+        Path copy = dir.resolve("fragile");
+        java.nio.file.Files.createDirectories(copy);
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors")) {
+            java.nio.file.Files.copy(adapter.resolve(f), copy.resolve(f));
+        }
+        ApiServer s = ApiServer.start(lm, "qwen2", Map.of("fragile", copy), ApiServer.Settings.defaults().withPort(0));
+        try {
+            java.nio.file.Files.delete(copy.resolve("adapter_model.safetensors"));
+            String body = "{\"model\":\"%s\",\"prompt\":\"The\",\"max_tokens\":3,\"temperature\":0}";
+            assertError(post(s, "/completions", body.formatted("fragile"), null), 500, "adapter_model.safetensors");
+            Answer ok = post(s, "/completions", body.formatted("qwen2"), null);
+            assertEquals(200, ok.status(), ok.body());
+            assertEquals(greedy(lm, lm.tokenizer().encode("The"), 3), ok.json().get("choices").get(0).get("text").asText());
+        } finally {
+            s.close();
         }
     }
 }
