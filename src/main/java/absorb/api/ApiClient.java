@@ -225,6 +225,16 @@ public final class ApiClient implements AutoCloseable {
         }
     }
 
+    /** What was noted under {@code name} in the cache (such as a server's probed capabilities), or null. */
+    public JsonNode noted(String name) {
+        return cache.get(Hashes.sha256("note\n" + name));
+    }
+
+    /** Notes {@code value} under {@code name} in the cache, for later runs. */
+    public void note(String name, JsonNode value) {
+        remember(Hashes.sha256("note\n" + name), value);
+    }
+
     private void remember(String key, JsonNode answer) {
         cache.put(key, answer);
         if (cacheOut == null) return;

@@ -49,7 +49,21 @@ public final class RemoteChatModel implements ChatModel {
 
     @Override
     public synchronized Capabilities capabilities() {
-        if (capabilities == null) capabilities = probe();
+        if (capabilities == null) {
+            // probed once per run folder: refusals are not cached as answers, so the result is noted itself
+            JsonNode noted = client.noted("capabilities " + model);
+            if (noted != null) {
+                capabilities = new Capabilities(noted.path("chat_template").asBoolean(),
+                        noted.path("next_token_logprobs").asBoolean(), noted.path("prompt_logprobs").asBoolean());
+            } else {
+                capabilities = probe();
+                ObjectNode o = JSON.createObjectNode();
+                o.put("chat_template", capabilities.chatTemplate());
+                o.put("next_token_logprobs", capabilities.nextTokenLogprobs());
+                o.put("prompt_logprobs", capabilities.promptLogprobs());
+                client.note("capabilities " + model, o);
+            }
+        }
         return capabilities;
     }
 
@@ -88,6 +102,8 @@ public final class RemoteChatModel implements ChatModel {
         } catch (ApiClient.Refused e) {
             fatal(e);
             prompt = false;
+        } catch (AbsorbException e) {
+            prompt = false; // retried to the end (a server that breaks on echo): no prompt log-probabilities
         }
         return new Capabilities(chat, letters, prompt);
     }

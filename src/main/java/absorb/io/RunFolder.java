@@ -35,7 +35,8 @@ public final class RunFolder {
         List<String> diffs = new ArrayList<>();
         config.fieldNames().forEachRemaining(k -> {
             if (ignored.contains(k)) return;
-            JsonNode a = saved.get(k), b = config.get(k);
+            // b as it reads back from the file: numbers written from a long and read as an int must compare equal
+            JsonNode a = saved.get(k), b = reread(config.get(k));
             if (a == null || !a.equals(b)) diffs.add(k + " " + (a == null ? "(none)" : a) + " -> " + b);
         });
         if (!diffs.isEmpty()) {
@@ -43,5 +44,13 @@ public final class RunFolder {
                     + "); resume it with the same options, or choose another --out.");
         }
         return true;
+    }
+
+    private static JsonNode reread(JsonNode n) {
+        try {
+            return n == null ? null : JsonFiles.MAPPER.readTree(n.toString());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -156,7 +156,7 @@ public final class NewsExperiment {
                 ObjectNode r = Sys2Generation.statsJson(stats);
                 long tokens = stats.promptTokens() + stats.completionTokens();
                 r.put("tokens", tokens);
-                r.put("flops", g.parameters() > 0 ? Flops.forward(g.parameters(), tokens) : Double.NaN);
+                putFlops(r, g, tokens);
                 gen.finish(r);
                 if (before < 0) log.accept(p.label + ": the generator does not report its tokens");
             }
@@ -278,7 +278,7 @@ public final class NewsExperiment {
             r.conditions().forEach((c, res) -> rec.set(c, EvalRun.conditionJson(res)));
             long tokens = model.tokensProcessed() - before;
             rec.put("tokens", tokens);
-            rec.put("flops", model.parameters() > 0 ? Flops.forward(model.parameters(), tokens) : Double.NaN);
+            putFlops(rec, model, tokens);
             rec.put("seconds", (System.nanoTime() - t0) / 1e9);
             st.finish(rec);
         }
@@ -310,6 +310,12 @@ public final class NewsExperiment {
         public void onMessage(String message) {
             log.accept(stage + ": " + message);
         }
+    }
+
+    /** A forward pass's FLOPs for {@code tokens}, or null where the model's size is not known (a served model). */
+    private static void putFlops(ObjectNode record, ChatModel model, long tokens) {
+        if (model.parameters() > 0) record.put("flops", Flops.forward(model.parameters(), tokens));
+        else record.putNull("flops"); // JSON has no NaN: the stage record must read back on resume
     }
 
     static boolean exists(Path p) {

@@ -114,4 +114,33 @@ class ServeCommandTest {
         assertFalse(texts.apply(local).isEmpty());
         assertEquals(texts.apply(local), texts.apply(remote));
     }
+
+    @Test
+    // naive: the bundled graph model never ends a generation, so every generated sample would be cut by its budget
+    void aRunWithAServedGeneratorAndBaselineResumesWithoutAskingAgain(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("two.jsonl");
+        Files.write(data, Files.readAllLines(Path.of("data/newnews/news.jsonl")).subList(0, 2));
+        String gs = "models/graphs-small";
+        try (LanguageModel lm = LanguageModel.load(Path.of(gs), Compute.CPU_FLOAT32)) {
+            ApiServer server = ApiServer.start(lm, "gs", Map.of(), ApiServer.Settings.defaults().withPort(0));
+            try {
+                String[] args = {"newnews", "run", "--model", gs, "--generator-url", server.baseUrl(), "--generator-model",
+                    "gs", "--eval-url", server.baseUrl(), "--eval-model", "gs", "--data", data.toString(), "--protocols", "naive", "--samples", "2", "--epochs", "1",
+                    "--out", dir.resolve("run").toString()};
+                Cli c = Cli.run(args);
+                assertEquals(0, c.exit, c.err);
+                long asked = server.stats().get("requests");
+                assertTrue(asked > 0);
+                String config = Files.readString(dir.resolve("run/config.json"));
+                assertTrue(config.contains("generator_url") && config.contains("eval_url"), config);
+                java.util.List<String> again = new java.util.ArrayList<>(java.util.List.of(args));
+                again.add("--resume");
+                Cli r = Cli.run(again.toArray(String[]::new));
+                assertEquals(0, r.exit, r.err);
+                assertEquals(asked, server.stats().get("requests"));
+            } finally {
+                server.close();
+            }
+        }
+    }
 }
