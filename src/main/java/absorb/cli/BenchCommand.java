@@ -73,6 +73,22 @@ final class BenchCommand implements Callable<Integer> {
             + " sharing 150 tokens).")
     boolean news;
 
+    @Option(names = "--serve", description = "Measure absorb serve instead (in this process, on loopback): --clients"
+            + " streaming requests of --new-tokens at once against the same requests one at a time; with --duration,"
+            + " closed-loop clients for that long against a server that decodes one request at a time. With --shape, the"
+            + " bundled graph model's tokenizer writes the prompts.")
+    boolean serve;
+
+    @Option(names = "--clients", defaultValue = "16", paramLabel = "N", description = "Concurrent requests for --serve (16).")
+    int clients;
+
+    @Option(names = "--no-stream", description = "With --serve: whole answers instead of server-sent events.")
+    boolean noStream;
+
+    @Option(names = "--duration", defaultValue = "0", paramLabel = "S",
+            description = "Seconds of closed-loop load for --serve (0: one fixed set of --clients requests).")
+    double duration;
+
     @Option(names = "--trace-context", defaultValue = "1200", paramLabel = "N", description = "Words per sequence for --graph-trace.")
     int traceContext;
 
@@ -118,6 +134,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new AbsorbException("--prefill-tokens, --prompt-tokens, --new-tokens and --repeats must be at least 1.");
         }
         Compute compute = options.compute();
+        if (serve) return serve(compute);
         String name = target.shape != null ? target.shape : target.model.toString();
         ModelConfig config = target.shape != null ? shape(target.shape) : null;
         if (adapter != null && target.model == null) throw new AbsorbException("--adapter needs --model.");
@@ -152,6 +169,78 @@ final class BenchCommand implements Callable<Integer> {
             if (graphTrace) TraceBench.run(model, traceContext, out);
             if (news) NewsBench.run(model, random, repeats, out);
             if (hooks) HookBench.run(model, hooksBatch, prefillTokens, Math.max(repeats, 5), random, out);
+            System.out.println(out);
+        }
+        return 0;
+    }
+
+    /** absorb serve under load: batched (continuous batching) against one request at a time. */
+    private int serve(Compute compute) {
+        if (clients < 1 || duration < 0) throw new AbsorbException("--clients must be at least 1 and --duration at least 0.");
+        absorb.model.LanguageModel lm;
+        if (target.model != null) {
+            lm = absorb.model.LanguageModel.load(target.model, adapter, compute);
+        } else {
+            Path words = Home.resolve(Path.of("models/graphs-small"));
+            ModelConfig config = shape(target.shape);
+            lm = new absorb.model.LanguageModel(words, Transformer.random(config, compute, 0),
+                    absorb.model.Tokenizer.load(words), absorb.model.GenerationConfig.read(words, config));
+        }
+        try (lm) {
+            boolean chat = lm.tokenizer().hasChatTemplate();
+            ObjectNode out = new ObjectMapper().createObjectNode();
+            out.put("shape", target.shape != null ? target.shape : target.model.toString());
+            out.put("threads", Compute.threads());
+            out.put("endpoint", chat ? "chat/completions" : "completions");
+            out.put("clients", clients);
+            out.put("new_tokens", newTokens);
+            out.put("stream", !noStream);
+            int rows = Math.max(clients, 1);
+            absorb.api.ApiServer.Settings batched = absorb.api.ApiServer.Settings.defaults().withPort(0)
+                    .withLimits(4 << 20, 1 << 16, 1 << 16, 20).withBatch(rows, 8192);
+            if (duration > 0) {
+                for (int maxRows : new int[] {rows, 1}) {
+                    absorb.api.ApiServer server = absorb.api.ApiServer.start(lm, "bench", Map.of(), batched.withBatch(maxRows, 8192));
+                    try {
+                        ServeLoad load = new ServeLoad(server.baseUrl(), "bench", chat, newTokens, !noStream);
+                        load.fixed(Math.min(4, clients), Math.min(4, clients)); // warm-up
+                        ServeLoad.Result r = load.closedLoop(clients, duration);
+                        String label = maxRows > 1 ? "batched" : "one_at_a_time";
+                        out.set(label, r.json());
+                        System.err.println(ServeLoad.describe(label, r));
+                    } finally {
+                        server.close();
+                    }
+                }
+                out.put("throughput_ratio", round(out.get("batched").get("tok_s").asDouble()
+                        / out.get("one_at_a_time").get("tok_s").asDouble()));
+            } else {
+                absorb.api.ApiServer server = absorb.api.ApiServer.start(lm, "bench", Map.of(), batched);
+                try {
+                    ServeLoad load = new ServeLoad(server.baseUrl(), "bench", chat, newTokens, !noStream);
+                    load.fixed(clients, clients); // warm-up
+                    double[] together = new double[repeats], alone = new double[repeats];
+                    ServeLoad.Result t = null, a = null;
+                    for (int k = 0; k < repeats; k++) {
+                        t = load.fixed(clients, clients);
+                        a = load.fixed(clients, 1);
+                        together[k] = t.tokensPerSecond();
+                        alone[k] = a.tokensPerSecond();
+                        System.err.println(ServeLoad.describe("round " + (k + 1) + " concurrent", t));
+                        System.err.println(ServeLoad.describe("round " + (k + 1) + " one at a time", a));
+                    }
+                    Arrays.sort(together);
+                    Arrays.sort(alone);
+                    out.set("concurrent", t.json());
+                    out.set("one_at_a_time", a.json());
+                    out.put("concurrent_tok_s_median", round(together[repeats / 2]));
+                    out.put("one_at_a_time_tok_s_median", round(alone[repeats / 2]));
+                    out.put("throughput_ratio", round(together[repeats / 2] / alone[repeats / 2]));
+                    out.put("peak_rows", server.stats().get("peak_rows"));
+                } finally {
+                    server.close();
+                }
+            }
             System.out.println(out);
         }
         return 0;

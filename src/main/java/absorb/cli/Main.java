@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
             HeadsCommand.class,
             ToyCommand.class,
             NewsCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

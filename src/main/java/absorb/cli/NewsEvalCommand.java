@@ -23,8 +23,18 @@ import picocli.CommandLine.Option;
         description = "Ask a model the New News questions, with the news in the prompt (icl), without it (no-news), or"
                 + " with the options alone (options-only); accuracy by domain with bootstrap intervals.")
 final class NewsEvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model folder (or --eval-url and --eval-model).")
     Path model;
+
+    @Option(names = "--eval-url", paramLabel = "URL",
+            description = "Evaluate the model served at this OpenAI-compatible URL (such as http://127.0.0.1:8000/v1).")
+    String evalUrl;
+
+    @Option(names = "--eval-model", paramLabel = "NAME", description = "The served model's name (with --eval-url).")
+    String evalModel;
+
+    @Mixin
+    ApiOptions api;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter to apply.")
     Path adapter;
@@ -54,17 +64,34 @@ final class NewsEvalCommand implements Callable<Integer> {
                 .toList();
         List<NewsItem> items = news.items();
         Prompts prompts = news.prompts();
-        try (ChatModel m = LocalChatModel.open(model, adapter, compute.compute(), scoring.batch)) {
+        if ((model == null) == (evalUrl == null)) {
+            throw new AbsorbException("Give --model DIR, or --eval-url URL with --eval-model NAME (one of the two).");
+        }
+        if (evalUrl != null && adapter != null) {
+            throw new AbsorbException("--adapter applies to --model; a server serves adapters under their own model names.");
+        }
+        if (evalUrl != null && !resume && java.nio.file.Files.isRegularFile(out.resolve("config.json"))) {
+            throw new AbsorbException("Output folder " + out + " already holds a newnews eval run; pass --resume to"
+                    + " continue it, or choose another --out.");
+        }
+        try (ChatModel m = evalUrl != null ? api.model("eval", evalUrl, evalModel, out)
+                : LocalChatModel.open(model, adapter, compute.compute(), scoring.batch)) {
             NewsEvaluation.Settings s = scoring.settings(m);
             ObjectNode config = new ObjectMapper().createObjectNode();
             config.put("command", "newnews eval");
-            config.put("model", model.toAbsolutePath().normalize().toString());
+            if (model != null) config.put("model", model.toAbsolutePath().normalize().toString());
+            else ApiOptions.describe(config, "eval", evalUrl, evalModel, api);
             if (adapter != null) config.put("adapter", adapter.toAbsolutePath().normalize().toString());
             news.describe(config);
             config.put("conditions", String.join(",", conds.stream().map(c -> c.label).toList()));
             scoring.describe(config, s);
-            config.put("dtype", compute.dtype);
+            if (model != null) config.put("dtype", compute.dtype);
             RunFolder.prepare(out, config, resume, "newnews eval", List.of());
+            NewsEvaluation.Scoring used = NewsEvaluation.effectiveScoring(m, s.scoring());
+            if (used != s.scoring()) {
+                System.err.println(m.name() + " gives no log-probabilities: " + s.scoring().label() + " scoring falls back"
+                        + " to " + used.label() + " (the report says which method each number used).");
+            }
             EvalRun.Result r = EvalRun.evaluate(m, items, prompts, conds, s, out.resolve("predictions.jsonl"),
                     System.err::println);
             EvalRun.write(out, "New News evaluation", m.name(), r, s);

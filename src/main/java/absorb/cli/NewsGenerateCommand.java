@@ -19,11 +19,21 @@ import picocli.CommandLine.Option;
         description = "System-2 Fine-Tuning data: the model, with the news in its context, writes paraphrases,"
                 + " implications or question-answer pairs (self-qa), filtered and deduplicated, as finetune's JSONL.")
 final class NewsGenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model (the generator by default).")
+    @Option(names = "--model", paramLabel = "DIR", description = "The model (the generator by default).")
     Path model;
 
     @Option(names = "--generator", paramLabel = "DIR", description = "Another model to write the data.")
     Path generator;
+
+    @Option(names = "--generator-url", paramLabel = "URL",
+            description = "Write the data with the model served at this OpenAI-compatible URL (http://HOST:PORT/v1).")
+    String generatorUrl;
+
+    @Option(names = "--generator-model", paramLabel = "NAME", description = "The served generator's name.")
+    String generatorModel;
+
+    @Mixin
+    ApiOptions api;
 
     @Option(names = "--protocol", required = true, paramLabel = "P", description = "naive, paraphrase, implication or self-qa.")
     String protocol;
@@ -56,10 +66,20 @@ final class NewsGenerateCommand implements Callable<Integer> {
         List<NewsItem> items = news.items();
         Prompts prompts = news.prompts();
         Path writer = generator != null ? generator : model;
-        try (ChatModel m = LocalChatModel.open(writer, null, compute.compute(), batch)) {
+        if ((writer == null) == (generatorUrl == null)) {
+            throw new absorb.AbsorbException("Give --model DIR (or --generator DIR), or --generator-url URL with"
+                    + " --generator-model NAME (one of them).");
+        }
+        if (generatorUrl != null && !resume && java.nio.file.Files.isRegularFile(out.resolve("config.json"))) {
+            throw new absorb.AbsorbException("Output folder " + out + " already holds a newnews generate run; pass"
+                    + " --resume to continue it, or choose another --out.");
+        }
+        try (ChatModel m = generatorUrl != null ? api.model("generator", generatorUrl, generatorModel, out)
+                : LocalChatModel.open(writer, null, compute.compute(), batch)) {
             ObjectNode config = new ObjectMapper().createObjectNode();
             config.put("command", "newnews generate");
-            config.put("generator", writer.toAbsolutePath().normalize().toString());
+            if (writer != null) config.put("generator", writer.toAbsolutePath().normalize().toString());
+            else ApiOptions.describe(config, "generator", generatorUrl, generatorModel, api);
             config.put("protocol", p.label);
             config.set("generation", new ObjectMapper().valueToTree(s));
             news.describe(config);

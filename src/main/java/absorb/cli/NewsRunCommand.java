@@ -36,6 +36,24 @@ final class NewsRunCommand implements Callable<Integer> {
     @Option(names = "--generator", paramLabel = "DIR", description = "Another model to write the System-2 data.")
     Path generator;
 
+    @Option(names = "--generator-url", paramLabel = "URL",
+            description = "Write the System-2 data with the model served at this OpenAI-compatible URL.")
+    String generatorUrl;
+
+    @Option(names = "--generator-model", paramLabel = "NAME", description = "The served generator's name.")
+    String generatorModel;
+
+    @Option(names = "--eval-url", paramLabel = "URL",
+            description = "Ask the baselines (no news, ICL, options only, control) through the model served at this URL"
+                    + " (the base model served elsewhere); fine-tuned models are asked in this process.")
+    String evalUrl;
+
+    @Option(names = "--eval-model", paramLabel = "NAME", description = "The served base model's name (with --eval-url).")
+    String evalModel;
+
+    @Mixin
+    ApiOptions api;
+
     @Option(names = "--protocols", split = ",", defaultValue = "naive,paraphrase,implication,self-qa", paramLabel = "LIST",
             description = "Protocols (default naive,paraphrase,implication,self-qa).")
     List<String> protocols;
@@ -84,9 +102,19 @@ final class NewsRunCommand implements Callable<Integer> {
         Sys2Generation.Settings gen = generation.settings(null);
         List<Integer> grid = samples != null ? samples : List.of(gen.samples());
         Compute c = compute.compute();
-        try (LocalModels models = new LocalModels(model, generator, c, scoring.batch)) {
-            NewsExperiment.Settings s = new NewsExperiment.Settings(ps, grid, gen, scoring.settings(models.generator()),
-                    training.config(model), shadowing, true, scoring.batch);
+        if (generator != null && generatorUrl != null) {
+            throw new absorb.AbsorbException("Give --generator DIR or --generator-url URL, not both.");
+        }
+        if (!resume && (generatorUrl != null || evalUrl != null) && Files.isRegularFile(out.resolve("config.json"))) {
+            throw new absorb.AbsorbException("Output folder " + out + " already holds a newnews run run; pass --resume to"
+                    + " continue it, or choose another --out.");
+        }
+        try (LocalModels models = new LocalModels(model, generator, c, scoring.batch,
+                generatorUrl == null ? null : api.model("generator", generatorUrl, generatorModel, out),
+                evalUrl == null ? null : api.model("eval", evalUrl, evalModel, out))) {
+            NewsExperiment.Settings s = new NewsExperiment.Settings(ps, grid, gen,
+                    scoring.settings(new LocalChatModel(models.base(), scoring.batch)), training.config(model), shadowing,
+                    true, scoring.batch);
             ObjectMapper json = new ObjectMapper();
             ObjectNode identity = json.createObjectNode();
             identity.put("model", model.toAbsolutePath().normalize().toString());
@@ -104,6 +132,8 @@ final class NewsRunCommand implements Callable<Integer> {
             config.put("permutations", s.scoring().permutations());
             config.set("training", absorb.news.NewsTraining.describe(s.training()));
             if (generator != null) config.put("generator", generator.toAbsolutePath().normalize().toString());
+            if (generatorUrl != null) ApiOptions.describe(config, "generator", generatorUrl, generatorModel, api);
+            if (evalUrl != null) ApiOptions.describe(config, "eval", evalUrl, evalModel, api);
             RunFolder.prepare(out, config, resume, "newnews run", List.of());
             if (resume) absorb.io.AtomicFile.writeString(out.resolve("config.json"), config.toPrettyString());
             NewsResults r = NewsExperiment.run(models, items, controls, prompts, s, identity, out, System.err::println);
@@ -126,13 +156,32 @@ final class NewsRunCommand implements Callable<Integer> {
         private final Path dir;
         private final LanguageModel base;
         private final ChatModel generator;
-        private final LocalChatModel otherGenerator;
+        private final ChatModel otherGenerator;
+        private final ChatModel baseline;
 
         LocalModels(Path dir, Path generatorDir, Compute compute, int batch) {
+            this(dir, generatorDir, compute, batch, null, null);
+        }
+
+        /** With a remote generator and a remote baseline model (either may be null: the local ones). */
+        LocalModels(Path dir, Path generatorDir, Compute compute, int batch, ChatModel remoteGenerator, ChatModel remoteBaseline) {
             this.dir = dir;
-            this.base = LanguageModel.load(dir, null, compute);
-            this.otherGenerator = generatorDir == null ? null : LocalChatModel.open(generatorDir, null, compute, batch);
+            this.baseline = remoteBaseline;
+            try {
+                this.base = LanguageModel.load(dir, null, compute);
+            } catch (RuntimeException e) {
+                if (remoteGenerator != null) remoteGenerator.close();
+                if (remoteBaseline != null) remoteBaseline.close();
+                throw e;
+            }
+            this.otherGenerator = remoteGenerator != null ? remoteGenerator
+                    : generatorDir == null ? null : LocalChatModel.open(generatorDir, null, compute, batch);
             this.generator = otherGenerator != null ? otherGenerator : new LocalChatModel(base, batch);
+        }
+
+        @Override
+        public ChatModel baseline() {
+            return baseline;
         }
 
         @Override
@@ -153,6 +202,7 @@ final class NewsRunCommand implements Callable<Integer> {
         @Override
         public void close() {
             if (otherGenerator != null) otherGenerator.close();
+            if (baseline != null) baseline.close();
             base.close();
         }
     }

@@ -35,13 +35,22 @@ public final class RunFolder {
         List<String> diffs = new ArrayList<>();
         config.fieldNames().forEachRemaining(k -> {
             if (ignored.contains(k)) return;
-            JsonNode a = saved.get(k), b = config.get(k);
-            if (a == null || !a.toString().equals(b.toString())) diffs.add(k + " " + (a == null ? "(none)" : a) + " -> " + b);
+            // b as it reads back from the file: numbers written from a long and read as an int must compare equal
+            JsonNode a = saved.get(k), b = reread(config.get(k));
+            if (a == null || !a.equals(b)) diffs.add(k + " " + (a == null ? "(none)" : a) + " -> " + b);
         });
         if (!diffs.isEmpty()) {
             throw new AbsorbException("Output folder " + out + " holds a run with other settings (" + String.join(", ", diffs)
                     + "); resume it with the same options, or choose another --out.");
         }
         return true;
+    }
+
+    private static JsonNode reread(JsonNode n) {
+        try {
+            return n == null ? null : JsonFiles.MAPPER.readTree(n.toString());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -28,6 +28,10 @@ public final class DecoderKernels {
     static final Kernel ATTENTION_OUTPUT = SCRIPT.kernel("attention_output", Kernel.Mode.COMPUTES);
     static final Kernel MLP_OUTPUT = SCRIPT.kernel("mlp_output", Kernel.Mode.COMPUTES);
     static final Kernel REPLACE_PART = SCRIPT.kernel("replace_part", Kernel.Mode.COMPUTES);
+    static final Kernel CACHE_ROWS = SCRIPT.kernel("cache_rows", Kernel.Mode.COMPUTES);
+    static final Kernel CACHE_CAT = SCRIPT.kernel("cache_cat", Kernel.Mode.COMPUTES);
+    static final Kernel SAMPLE_ROWS = SCRIPT.kernel("sample_rows", Kernel.Mode.COMPUTES);
+    static final Kernel TOKEN_LOGPROBS = SCRIPT.kernel("token_logprobs", Kernel.Mode.COMPUTES);
 
     private DecoderKernels() {}
 

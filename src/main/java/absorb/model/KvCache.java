@@ -20,7 +20,8 @@ public final class KvCache implements AutoCloseable {
     private final int[] realTokens;
     private int length;
 
-    private KvCache(IValue keys, IValue values, boolean[][] keyMask, int[] realTokens, int length) {
+    /** A cache of the given layer lists (which it now owns), masks and real-token counts. */
+    KvCache(IValue keys, IValue values, boolean[][] keyMask, int[] realTokens, int length) {
         this.keys = keys;
         this.values = values;
         this.batch = keyMask.length;

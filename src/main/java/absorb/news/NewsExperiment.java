@@ -41,6 +41,14 @@ public final class NewsExperiment {
         /** Where the base model's folder is (for training configs and records). */
         Path baseDir();
 
+        /**
+         * The model the baselines (no news, ICL, options only, control questions) are asked through, such as the same
+         * base model behind a server; null: the base model in this process. Fine-tuned models are always asked here.
+         */
+        default ChatModel baseline() {
+            return null;
+        }
+
         @Override
         void close();
     }
@@ -117,7 +125,7 @@ public final class NewsExperiment {
     }
 
     private NewsResults run(ObjectNode identity) {
-        ChatModel base = new LocalChatModel(models.base(), s.batch());
+        ChatModel base = models.baseline() != null ? models.baseline() : new LocalChatModel(models.base(), s.batch());
         ObjectNode evalInputs = identity.deepCopy();
         evalInputs.put("scoring", s.scoring().scoring().label());
         evalInputs.put("permutations", s.scoring().permutations());
@@ -147,7 +155,7 @@ public final class NewsExperiment {
                 ObjectNode r = Sys2Generation.statsJson(stats);
                 long tokens = stats.promptTokens() + stats.completionTokens();
                 r.put("tokens", tokens);
-                r.put("flops", g.parameters() > 0 ? Flops.forward(g.parameters(), tokens) : Double.NaN);
+                putFlops(r, g, tokens);
                 gen.finish(r);
                 if (before < 0) log.accept(p.label + ": the generator does not report its tokens");
             }
@@ -269,7 +277,7 @@ public final class NewsExperiment {
             r.conditions().forEach((c, res) -> rec.set(c, EvalRun.conditionJson(res)));
             long tokens = model.tokensProcessed() - before;
             rec.put("tokens", tokens);
-            rec.put("flops", model.parameters() > 0 ? Flops.forward(model.parameters(), tokens) : Double.NaN);
+            putFlops(rec, model, tokens);
             rec.put("seconds", (System.nanoTime() - t0) / 1e9);
             st.finish(rec);
         }
@@ -301,5 +309,11 @@ public final class NewsExperiment {
         public void onMessage(String message) {
             log.accept(stage + ": " + message);
         }
+    }
+
+    /** A forward pass's FLOPs for {@code tokens}, or null where the model's size is not known (a served model). */
+    private static void putFlops(ObjectNode record, ChatModel model, long tokens) {
+        if (model.parameters() > 0) record.put("flops", Flops.forward(model.parameters(), tokens));
+        else record.putNull("flops"); // JSON has no NaN: the stage record must read back on resume
     }
 }

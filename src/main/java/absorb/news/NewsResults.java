@@ -304,7 +304,7 @@ public final class NewsResults {
             JsonNode r = e.getValue() == null ? null : e.getValue().path("result");
             if (r == null || r.isMissingNode()) return;
             rows.add(List.of(e.getKey(), String.format(Locale.ROOT, "%,d", r.path("tokens").asLong()),
-                    String.format(Locale.ROOT, "%.3g", r.path("flops").asDouble()),
+                    r.path("flops").isNumber() ? String.format(Locale.ROOT, "%.3g", r.path("flops").asDouble()) : "n/a",
                     r.has("seconds") ? String.format(Locale.ROOT, "%.1f", r.path("seconds").asDouble()) : ""));
         });
         report.table(List.of("stage", "tokens", "FLOPs", "seconds"), rows);

@@ -369,3 +369,48 @@ class Decoder(torch.nn.Module):
         target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
         picked = torch.searchsorted(c, target, right=True).squeeze(1)
         return picked.clamp(max=x.size(-1) - 1)
+
+    # Continuous batching (absorb.model.StepDecoder): rows join a running batch and leave it between decoding steps.
+
+    @torch.jit.export
+    def cache_rows(self, xs: List[Tensor], index: Tensor, front: int) -> List[Tensor]:
+        # rows `index` of each layer's keys or values [b, kv_heads, positions, head_dim], with `front` zero positions
+        # (masked padding) put before the first, or with -front positions dropped from the front when negative; empty
+        # tensors (a layer not run yet) stay
+        out: List[Tensor] = []
+        for x in xs:
+            if x.numel() == 0:
+                out.append(x)
+            else:
+                y = x.index_select(0, index)
+                if front > 0:
+                    y = torch.cat([y.new_zeros([y.size(0), y.size(1), front, y.size(3)]), y], 2)
+                elif front < 0:
+                    y = y.narrow(2, -front, y.size(2) + front)
+                out.append(y)
+        return out
+
+    @torch.jit.export
+    def cache_cat(self, a: List[Tensor], b: List[Tensor]) -> List[Tensor]:
+        # each layer's keys or values of two batches with as many positions, the rows of b after those of a
+        out: List[Tensor] = []
+        for i in range(len(a)):
+            out.append(torch.cat([a[i], b[i]], 0))
+        return out
+
+    @torch.jit.export
+    def sample_rows(self, logits: Tensor, index: Tensor, temperature: float, top_k: int, top_p: float,
+                    uniforms: Tensor) -> Tensor:
+        # sample_next on the rows `index` of logits (rows of one batch that sample with other settings)
+        return self.sample_next(logits.index_select(0, index), temperature, top_k, top_p, uniforms)
+
+    @torch.jit.export
+    def token_logprobs(self, logits: Tensor, chosen: Tensor, k: int) -> Tuple[Tensor, Tensor, Tensor]:
+        # log_softmax of logits [n, vocab] or [n, 1, vocab] in float32: the log-probability of chosen[i] in row i, and
+        # the k most likely tokens' log-probabilities and ids (none for k = 0)
+        x = torch.log_softmax(logits.reshape([logits.size(0), logits.size(-1)]).to(torch.float32), -1)
+        picked = x.gather(1, chosen.reshape([-1, 1])).squeeze(1)
+        if k > 0:
+            top = torch.topk(x, k, -1)
+            return (picked, top[0], top[1])
+        return (picked, x.new_zeros([x.size(0), 0]), chosen.new_zeros([x.size(0), 0]))
