@@ -259,6 +259,8 @@ public final class GraphDemo {
         String accuracy = "The black curve is the claim's accuracy (probability on the valid next words, softmax over the"
                 + " whole vocabulary); its last point is the value claimed.";
         String power = TraceReports.powerCaption(s);
+        String ablated = "4x4 grid: accuracy against context unablated (black), with the top induction heads ablated and"
+                + " with as many random heads (mean over the draws); the claims compare the last points.";
         String pca = "The word means the claim measures, on their first two principal components, with the graph's edges"
                 + " drawn: neighbours on the graph lie near each other in the first two components.";
         return List.of(
@@ -276,7 +278,8 @@ public final class GraphDemo {
                         conflictEnd) + ".png", TraceReports.conflictCaption(c)),
                 c.hook() == null ? m.get(8) : m.get(8).shownBy(CONFLICT + "/" + TraceFigures.conflictName(c.hook(),
                         conflictEnd) + ".png", TraceReports.conflictCaption(c)),
-                m.get(9), m.get(10));
+                m.get(9).shownBy(ABLATION + "/ablation_accuracy.png", ablated),
+                m.get(10).shownBy(ABLATION + "/ablation_accuracy.png", ablated));
     }
 
     private static List<Claim> measured(GraphTrace.Result grid, GraphTrace.Result ring, Experiments.Sweep s,

@@ -59,7 +59,7 @@ class DemoReportTest {
         assertEquals(List.of(), shown.broken(), "images that did not load");
 
         JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
-        assertEquals(9, summary.get("claims").size());
+        assertEquals(11, summary.get("claims").size());
         for (JsonNode claim : summary.get("claims")) {
             assertTrue(claim.has("figure"), claim.get("name").asText() + " names the figure that shows it");
             assertTrue(Files.isRegularFile(out.resolve(claim.get("figure").asText())), claim.get("figure").asText());

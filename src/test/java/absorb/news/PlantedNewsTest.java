@@ -33,7 +33,7 @@ class PlantedNewsTest {
 
     @Test
     void iclBeatsNoNewsAndFineTuningPutsTheNewsInTheWeights() throws Exception {
-        Path prompts = writePrompts();
+        Path prompts = writePrompts(tmp);
         List<NewsItem> items = news();
         Prompts p = Prompts.load(prompts);
         NewsEvaluation.Settings s = NewsEvaluation.Settings.defaults(NewsEvaluation.Scoring.CONTINUATION);
@@ -68,7 +68,7 @@ class PlantedNewsTest {
     }
 
     /** Eight news items "NAME WORD" and the question "NAME" with WORD among three other words. */
-    private static List<NewsItem> news() {
+    static List<NewsItem> news() {
         Random r = new Random(11);
         List<String> words = new ArrayList<>(absorb.graphs.Words.DEFAULT);
         Collections.shuffle(words, r);
@@ -85,7 +85,7 @@ class PlantedNewsTest {
     }
 
     /** Templates that put the news (if any) before the question and nothing else. */
-    private Path writePrompts() throws Exception {
+    static Path writePrompts(Path tmp) throws Exception {
         Path dir = tmp.resolve("prompts");
         Files.createDirectories(dir);
         for (Prompts.Template t : Prompts.Template.values()) {
