@@ -6,6 +6,7 @@ import absorb.news.NewsShortcuts.Figures;
 import absorb.news.NewsShortcuts.SharedValue;
 import absorb.news.NewsValidator;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
@@ -14,8 +15,10 @@ import java.util.Locale;
 import java.util.function.Function;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Check a New News file and report every problem with its id (exit code 2 if any).")
@@ -35,6 +38,9 @@ final class NewsValidateCommand implements Callable<Integer> {
                     + " questions. Measured on any domain (control sets included).")
     boolean shortcuts;
 
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
 
@@ -43,14 +49,17 @@ final class NewsValidateCommand implements Callable<Integer> {
         Path f = file != null ? file : Home.resolve(NewsDataset.BUNDLED);
         boolean full = benchmark != null ? benchmark : file == null;
         NewsValidator.Report r = NewsValidator.validate(f, full);
-        for (String p : r.problems()) System.out.println("problem: " + p);
+        PrintWriter out = spec.commandLine().getOut();
+        for (String p : r.problems()) out.println("problem: " + p);
         int[] pos = r.answerPositions();
-        System.out.printf(Locale.ROOT, "%s: %d items, %d questions; answers A/B/C/D %d/%d/%d/%d; correct option"
+        out.printf(Locale.ROOT, "%s: %d items, %d questions; answers A/B/C/D %d/%d/%d/%d; correct option"
                 + " strictly longest in %d%s%n", f, r.items(), r.questions(), pos[0], pos[1], pos[2], pos[3],
                 r.correctIsLongest(), full ? "; full-benchmark counts checked" : "");
-        System.out.println(r.ok() ? "ok" : r.problems().size() + " problem(s).");
+        out.println(r.ok() ? "ok" : r.problems().size() + " problem(s).");
+        out.flush();
         // the shortcuts need well-formed questions, not the benchmark's domains or counts
-        if (shortcuts) System.out.print(shortcutTable(NewsShortcuts.measure(NewsDataset.load(f, true))));
+        if (shortcuts) out.print(shortcutTable(NewsShortcuts.measure(NewsDataset.load(f, true))));
+        out.flush();
         return r.ok() ? 0 : 2;
     }
 
