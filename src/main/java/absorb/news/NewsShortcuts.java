@@ -19,7 +19,7 @@ import java.util.stream.IntStream;
 
 /**
  * Option-only shortcuts of a New News file: how far a question's four options alone point to the key. The definitions
- * are those of {@code tools/newnews_shortcuts.py}, the independent reference, and of data/newnews/README.md:
+ * are those of {@code tools/newnews_shortcuts.py}, the independent reference (README.md states them in brief):
  *
  * <ul>
  *   <li>A question is <em>numeric</em> when its four options are dates ({@code 6 June 2027}, {@code June 2027},
