@@ -82,17 +82,8 @@ final class NewsValidateCommand implements Callable<Integer> {
         out.append("shared values (a number in the options of 3+ questions of an item, not -10..10):\n");
         List<SharedValue> shared = domains.stream().flatMap(d -> d.sharedValues().stream()).toList();
         if (shared.isEmpty()) out.append("  none\n");
-        for (SharedValue v : shared) {
-            out.append(String.format(Locale.ROOT, "  %s: %s in the options of %s; the key of %s%n", v.item(), v.value(),
-                    questions(v.item(), v.questions()), v.keyedIn().isEmpty() ? "none" : questions(v.item(), v.keyedIn())));
-        }
+        for (SharedValue v : shared) out.append("  ").append(v.describe()).append('\n');
         return out.toString();
-    }
-
-    /** Question ids without their item's prefix: {@code q1, q3}. */
-    private static String questions(String item, List<String> ids) {
-        return String.join(", ", ids.stream().map(id -> id.startsWith(item + "-") ? id.substring(item.length() + 1) : id)
-                .toList());
     }
 
     /** {@code x} rounded from its exact binary value, half to even, as Python's {@code "%.3f"} does. */

@@ -65,7 +65,20 @@ public final class NewsShortcuts {
     private static final long ORDINAL_OFFSET = 719163;
 
     /** A number in the options of three or more of an item's questions, and the questions whose key holds it. */
-    public record SharedValue(String item, String value, List<String> questions, List<String> keyedIn) {}
+    public record SharedValue(String item, String value, List<String> questions, List<String> keyedIn) {
+        /** For reading: {@code math-12: 18 in the options of q1, q2, q5; the key of q2}. */
+        public String describe() {
+            return item + ": " + value + " in the options of " + local(questions) + "; the key of "
+                    + (keyedIn.isEmpty() ? "none" : local(keyedIn));
+        }
+
+        /** Question ids without their item's prefix. */
+        private String local(List<String> ids) {
+            String prefix = item + "-";
+            return String.join(", ", ids.stream().map(id -> id.startsWith(prefix) ? id.substring(prefix.length()) : id)
+                    .toList());
+        }
+    }
 
     /**
      * One domain's figures: its questions, the numeric ones and their keys' ranks (counts of rank 1-4), each

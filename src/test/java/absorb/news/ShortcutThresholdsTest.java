@@ -54,7 +54,9 @@ class ShortcutThresholdsTest {
     void skewedFileListsEachViolation() throws IOException {
         // the key 8 is always rank 3, a middle option, and 3 + 5, whose parts are its differences with them
         List<String> questions = new ArrayList<>();
-        for (int k = 1; k <= 3; k++) questions.add(question("synthetic-01-q" + k, "How heavy?", 2, "3 kg", "5 kg", "8 kg", "41 kg"));
+        for (int k = 1; k <= 3; k++) {
+            questions.add(question("synthetic-01-q" + k, "How heavy?", 2, "3 kg", "5 kg", "8 kg", "41 kg"));
+        }
         assertEquals(List.of(
                 "synthetic: key rank 1 holds 0 of 3 numeric questions (0.000), outside [0.20, 0.30]",
                 "synthetic: key rank 2 holds 0 of 3 numeric questions (0.000), outside [0.20, 0.30]",
@@ -63,7 +65,7 @@ class ShortcutThresholdsTest {
                 "synthetic: middle scores 0.500, above 0.30",
                 "synthetic: middle_most_related scores 0.500, above 0.30",
                 "synthetic: recoverable scores 0.333, above 0.30",
-                "synthetic: synthetic-01 shares the value 41 across the options of q1, q2, q3 (the key of none)"),
+                "synthetic: shared value synthetic-01: 41 in the options of q1, q2, q3; the key of none"),
                 violations(write(item("synthetic-01", "Weights were taken.", questions))));
     }
 
@@ -85,17 +87,9 @@ class ShortcutThresholdsTest {
                     out.add(String.format(Locale.ROOT, "%s: %s scores %.3f, above %.2f", d.domain(), h, a, MAX_ACCURACY));
                 }
             }
-            for (SharedValue s : d.sharedValues()) {
-                out.add(String.format(Locale.ROOT, "%s: %s shares the value %s across the options of %s (the key of %s)",
-                        d.domain(), s.item(), s.value(), local(s.item(), s.questions()),
-                        s.keyedIn().isEmpty() ? "none" : local(s.item(), s.keyedIn())));
-            }
+            for (SharedValue s : d.sharedValues()) out.add(d.domain() + ": shared value " + s.describe());
         }
         return out;
-    }
-
-    private static String local(String item, List<String> ids) {
-        return String.join(", ", ids.stream().map(id -> id.substring(item.length() + 1)).toList());
     }
 
     private Path write(String jsonl) throws IOException {
