@@ -38,11 +38,11 @@ final class NewsValidateCommand implements Callable<Integer> {
                     + " questions. Measured on any domain (control sets included).")
     boolean shortcuts;
 
-    @Spec
-    CommandSpec spec;
-
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
