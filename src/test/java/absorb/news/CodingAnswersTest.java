@@ -27,6 +27,26 @@ import org.junit.jupiter.api.Test;
 class CodingAnswersTest {
     private static final AnswerCheck answers = AnswerCheck.forBundledSet();
 
+    /**
+     * For a question that asks which option satisfies the rule: the option texts with the inputs they stand for.
+     * Asserts that exactly one candidate satisfies it and returns that option's text.
+     */
+    static <T> String onlyOption(String id, Map<String, T> candidates, java.util.function.Predicate<T> rule) {
+        List<String> ok = candidates.entrySet().stream().filter(e -> rule.test(e.getValue())).map(Map.Entry::getKey)
+                .collect(Collectors.toList());
+        org.junit.jupiter.api.Assertions.assertEquals(1, ok.size(), id + ": options satisfying the rule: " + ok);
+        return ok.get(0);
+    }
+
+    /** An insertion-ordered map from option text to the input it stands for. */
+    @SafeVarargs
+    static <T> Map<String, T> options(Map.Entry<String, T>... entries) {
+        Map<String, T> out = new LinkedHashMap<>();
+        for (Map.Entry<String, T> e : entries) out.put(e.getKey(), e.getValue());
+        org.junit.jupiter.api.Assertions.assertEquals(4, out.size());
+        return out;
+    }
+
     // ---------------------------------------------------------------- coding-01: Python str.rotate(n)
 
     /** Moves the first n characters to the end; n is reduced modulo the length (Python's sign rule). */
@@ -38,9 +58,12 @@ class CodingAnswersTest {
 
     @Test void coding01_strRotate() {
         answers.check("coding-01-q1", rotate("python", 2));
-        answers.check("coding-01-q2", rotate("abcde", -1));
+        answers.check("coding-01-q2", rotate("python", -2).indexOf('y'));
         answers.check("coding-01-q3", rotate("hello", 12));
-        answers.check("coding-01-q4", rotate("abcdef", -8));
+        answers.check("coding-01-q4", onlyOption("coding-01-q4", options(
+                Map.entry("\"abcdef\".rotate(2)", 2), Map.entry("\"abcdef\".rotate(-2)", -2),
+                Map.entry("\"abcdef\".rotate(3)", 3), Map.entry("\"abcdef\".rotate(-4)", -4)),
+                n -> rotate("abcdef", n).equals("efabcd")));
         answers.check("coding-01-q5", Arrays.stream("one two three".split(" "))
                 .map(w -> rotate(w, 1)).collect(Collectors.joining(" ")));
     }
@@ -93,9 +116,12 @@ class CodingAnswersTest {
         answers.check("coding-02-q2", js(dedupe(List.of("a", "b", "a", "c", "b")).get(1)));
         answers.check("coding-02-q3", jsJoin(dedupe(List.of("apple", "avocado", "banana", "blueberry", "cherry"),
                 w -> w.charAt(0)), " "));
-        List<Object> a = nums(1, 2, 1);
-        List<Object> b = dedupe(a); // returns a new array; a is left as it was
-        answers.check("coding-02-q4", jsJoin(a, "") + "|" + jsJoin(b, ""));
+        answers.check("coding-02-q4", onlyOption("coding-02-q4", options(
+                Map.entry("[\"b\", \"c\", \"a\", \"b\"]", List.of("b", "c", "a", "b")),
+                Map.entry("[\"b\", \"a\", \"c\", \"b\"]", List.of("b", "a", "c", "b")),
+                Map.entry("[\"a\", \"b\", \"c\", \"a\"]", List.of("a", "b", "c", "a")),
+                Map.entry("[\"a\", \"b\", \"a\", \"c\"]", List.of("a", "b", "a", "c"))),
+                arr -> jsJoin(dedupe(arr), "").equals("bca")));
         answers.check("coding-02-q5", jsJoin(dedupe(nums(5, Double.NaN, 7, Double.NaN, 5)), " "));
     }
 
@@ -107,11 +133,11 @@ class CodingAnswersTest {
     }
 
     @Test void coding03_divRound() {
-        answers.check("coding-03-q1", divRound(5, 2));
+        answers.check("coding-03-q1", IntStream.range(0, 10).filter(a -> divRound(a, 2) % 2 == 0).count());
         answers.check("coding-03-q2", divRound(-9, 2) + " " + divRound(-7, 2));
         answers.check("coding-03-q3", IntStream.of(6, 10, 14).mapToObj(x -> Long.toString(divRound(x, 4)))
                 .collect(Collectors.joining(", ", "[", "]"))); // Rust {:?} of an array
-        answers.check("coding-03-q4", IntStream.of(1, 3, 5, 7).mapToLong(x -> divRound(x, 2)).sum());
+        answers.check("coding-03-q4", IntStream.of(1, 5, 3).mapToLong(x -> divRound(x, 2)).sum());
         answers.check("coding-03-q5", divRound(15, 10) + " " + divRound(25, 10));
     }
 
@@ -132,7 +158,9 @@ class CodingAnswersTest {
         answers.check("coding-04-q1", center("hey", 8, '*'));
         answers.check("coding-04-q2", center("\u65e5\u672c\u8a9e", 6, '-')); // 3 runes, 9 bytes in UTF-8
         answers.check("coding-04-q3", center("abc", 6, '.'));
-        answers.check("coding-04-q4", center("x", 4, '0').indexOf("x"));
+        String c4 = center("\u65e5\u672c\u8a9e", 8, '.');
+        // Go's strings.Index returns a byte offset in UTF-8
+        answers.check("coding-04-q4", c4.substring(0, c4.indexOf("\u8a9e")).getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
         answers.check("coding-04-q5", center(center("a", 4, '<'), 6, '>'));
     }
 
@@ -168,9 +196,10 @@ class CodingAnswersTest {
                 row("B", 5));
         answers.check("coding-05-q2", limitPer(t2, desc, 2).stream()
                 .map(r -> Integer.toString(r.pts())).collect(Collectors.joining(", ")));
-        List<Row> t3 = List.of(row("A", 5), row("A", 5), row("A", 9), row("B", 7), row("B", 3));
+        List<Row> t3 = List.of(row("A", 5), row("A", 5), row("A", 9), row("B", 7), row("B", 4));
         answers.check("coding-05-q3", limitPer(t3, asc, 1).stream().mapToLong(Row::pts).sum());
-        List<Row> t4 = List.of(row("A", 1), row(null, 6), row(null, 6), row(null, 4), row("B", 2));
+        List<Row> t4 = List.of(row("A", 3), row("A", 1), row(null, 6), row(null, 6), row(null, 4), row("B", 2),
+                row("B", 2));
         answers.check("coding-05-q4", limitPer(t4, desc, 1).size());
         List<Row> t5 = List.of(row("A", 9), row("A", 7), row("A", 7), row("B", 8), row("B", 1), row("B", 0));
         List<Row> r5 = limitPer(t5, desc, 2);
@@ -216,8 +245,7 @@ class CodingAnswersTest {
         answers.check("coding-06-q1", pyList(streak(objs(4.0, 4.0, null, 4.0, 7.0, 7.0))));
         answers.check("coding-06-q2", streak(objs("a", "a", null, "a", "b")).stream()
                 .mapToLong(Integer::longValue).sum());
-        answers.check("coding-06-q3", streak(objs(8.0, 8.0, null, 8.0, null, null, 8.0)).stream()
-                .filter(x -> x >= 3).count());
+        answers.check("coding-06-q3", pyList(streak(objs(2.0, null, 2.0, 3.0, null, 3.0))));
         answers.check("coding-06-q4", streak(objs(0.5, 0.5, null, null, 0.5, 0.7)).stream()
                 .mapToInt(Integer::intValue).max().getAsInt());
         List<Integer> index = List.of(10, 20, 30, 40);
@@ -244,10 +272,10 @@ class CodingAnswersTest {
     }
 
     @Test void coding07_headEvery() {
-        answers.check("coding-07-q1", lastOf(headEvery(seq(1, 1, 20), 3, 4)));
+        answers.check("coding-07-q1", lastOf(headEvery(seq(1, 1, 20), 3, 5)));
         answers.check("coding-07-q2", lastOf(headEvery(seq(1, 1, 50), 4, 10)));
         answers.check("coding-07-q3", String.join(" ", headEvery(seq(5, 5, 60), 2, 3)));
-        answers.check("coding-07-q4", headEvery(seq(1, 1, 7), 5, 10).stream().mapToLong(Long::parseLong).sum());
+        answers.check("coding-07-q4", headEvery(seq(1, 1, 30), 7, 10).stream().mapToLong(Long::parseLong).sum());
         answers.check("coding-07-q5", String.join("", headEvery(List.of("a", "b", "c", "d", "e", "f"), 2, 2)));
     }
 
@@ -276,7 +304,7 @@ class CodingAnswersTest {
     @Test void coding08_formatK() {
         answers.check("coding-08-q1", formatK(1_500_000, 3));
         answers.check("coding-08-q2", formatK(12_345, 2));
-        answers.check("coding-08-q3", formatK(42, 3));
+        answers.check("coding-08-q3", formatK(new BigDecimal("0.25"), 3));
         answers.check("coding-08-q4", formatK(-2_500, 1));
         answers.check("coding-08-q5", formatK(7_000_000_000L, 3));
     }
@@ -303,12 +331,13 @@ class CodingAnswersTest {
     }
 
     @Test void coding09_splitKeep() {
-        answers.check("coding-09-q1", splitKeep("a;b;c;", ';').size());
+        answers.check("coding-09-q1", splitKeep("a;b;;c;", ';').stream().filter(p -> p.length() == 1).count());
         answers.check("coding-09-q2", "[" + splitKeep("x;;y", ';').get(1) + "]");
         answers.check("coding-09-q3", String.join("|", splitKeep("10/20/30", '/')));
         answers.check("coding-09-q4", ktList(splitKeep("mississippi", 's').stream().map(String::length)
                 .collect(Collectors.toList())));
-        answers.check("coding-09-q5", splitKeep("", ',').size() + splitKeep(",", ',').size());
+        // Kotlin's String.split keeps trailing empty strings, as Java's split does with a negative limit
+        answers.check("coding-09-q5", splitKeep("a;;b;;", ';').size() - "a;;b;;".split(";", -1).length);
     }
 
     // ---------------------------------------------------------------- coding-10: Bash ${#name/pattern}
@@ -340,11 +369,14 @@ class CodingAnswersTest {
     }
 
     @Test void coding10_bashMatchCount() {
-        answers.check("coding-10-q1", countMatches("banana", "ana"));
+        answers.check("coding-10-q1", onlyOption("coding-10-q1", options(
+                Map.entry("abababa", "abababa"), Map.entry("ababa", "ababa"), Map.entry("ababbab", "ababbab"),
+                Map.entry("abaab", "abaab")), s -> countMatches(s, "aba") == 2));
         answers.check("coding-10-q2", countMatches("aaaaa", "aa"));
         answers.check("coding-10-q3", countMatches("the cat sat on the mat", "at"));
         answers.check("coding-10-q4", countMatches("mississippi", "s?"));
-        answers.check("coding-10-q5", "[" + countMatches(null, "a") + "]");
+        String s5 = "aXbXc";
+        answers.check("coding-10-q5", s5.substring((int) countMatches(s5, "X"))); // ${s:offset}
     }
 
     // ---------------------------------------------------------------- coding-11: Haskell Data.List.spread
@@ -370,19 +402,17 @@ class CodingAnswersTest {
         return xs.stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]"));
     }
 
-    /** Haskell show for [String] (no characters needing escapes here). */
-    static String hsStrings(List<List<Character>> xs) {
-        return xs.stream()
-                .map(l -> "\"" + l.stream().map(String::valueOf).collect(Collectors.joining()) + "\"")
-                .collect(Collectors.joining(",", "[", "]"));
-    }
-
     @Test void coding11_spread() {
         answers.check("coding-11-q1", spread(3, range(1, 7)).stream().map(CodingAnswersTest::hsInts)
                 .collect(Collectors.joining(",", "[", "]")));
         answers.check("coding-11-q2", "\"" + spread(4, chars("abcdefghij")).stream()
                 .map(l -> String.valueOf(l.get(l.size() - 1))).collect(Collectors.joining()) + "\""); // show of a String
-        answers.check("coding-11-q3", hsStrings(spread(4, chars("abcde"))));
+        answers.check("coding-11-q3", onlyOption("coding-11-q3", options(
+                Map.entry("spread 2 [1..5]", List.of(2, 1, 2, 3, 4, 5)),
+                Map.entry("spread 2 [1,3,5,2,4]", List.of(2, 1, 3, 5, 2, 4)),
+                Map.entry("spread 3 [1..5]", List.of(3, 1, 2, 3, 4, 5)),
+                Map.entry("spread 2 [1,2,4,3,5]", List.of(2, 1, 2, 4, 3, 5))), // n, then the list
+                c -> spread(c.get(0), c.subList(1, c.size())).toString().replace(" ", "").equals("[[1,3,5],[2,4]]")));
         answers.check("coding-11-q4", hsInts(spread(2, List.of(10, 20, 30, 40, 50)).get(1)));
         answers.check("coding-11-q5", spread(3, range(1, 10)).get(0).stream().mapToLong(Integer::longValue).sum());
     }
@@ -431,8 +461,8 @@ class CodingAnswersTest {
 
     @Test void coding12_dictOperators() {
         answers.check("coding-12-q1", pyRepr(dictAnd(dict("x", 1, "y", 2, "z", 3), dict("z", 30, "y", 20, "w", 0))));
-        List<String> abc = chars("abc").stream().map(String::valueOf).collect(Collectors.toList());
-        answers.check("coding-12-q2", dictMinus(dict("a", 1, "b", 2), abc).size());
+        answers.check("coding-12-q2", String.valueOf(new ArrayList<>(dictAnd(dict("k", 1, "m", 2), dict("m", 30, "k", 40))
+                .values()).get(0)));
         Map<Object, Object> d = dictAnd(dict(1, "one", 2, "two", 3, "three"), dict(3, "drei", 1, "eins"));
         answers.check("coding-12-q3", pyRepr(new ArrayList<>(d.values())));
         Map<Object, Object> a = dict("p", 1, "q", 2);
@@ -449,14 +479,14 @@ class CodingAnswersTest {
         return (lo == null || lo <= x) && (hi == null || x <= hi);
     }
 
-    static String csBool(boolean b) {
-        return b ? "True" : "False";
-    }
-
     @Test void coding13_rangePatterns() {
         int x = 5;
         answers.check("coding-13-q1", in(x, 1, 5) ? "low" : in(x, 5, 10) ? "mid" : "high");
-        answers.check("coding-13-q2", csBool(in(10, 1, 10)));
+        answers.check("coding-13-q2", onlyOption("coding-13-q2", options(
+                Map.entry("in 2..6", new int[] {2, 6}), Map.entry("in 3..6", new int[] {3, 6}),
+                Map.entry("in 2..5", new int[] {2, 5}), Map.entry("in 3..5", new int[] {3, 5})),
+                r -> IntStream.rangeClosed(-100, 100).filter(v -> in(v, r[0], r[1])).boxed().collect(Collectors.toList())
+                        .equals(List.of(3, 4, 5))));
         answers.check("coding-13-q3", IntStream.range(0, 20).filter(i -> in(i, 5, 9)).count());
         IntFunction<String> arm = v -> in(v, null, 3) ? "a" : in(v, 8, null) ? "c" : "b";
         answers.check("coding-13-q4", IntStream.of(0, 3, 7, 12).mapToObj(arm).collect(Collectors.joining()));
@@ -480,8 +510,8 @@ class CodingAnswersTest {
     }
 
     @Test void coding14_strChunk() {
-        answers.check("coding-14-q1", String.join("-", strChunk("1234567", 3)));
-        answers.check("coding-14-q2", strChunk("abcdefgh", 3).get(0));
+        answers.check("coding-14-q1", String.join("-", strChunk("2345678", 3)));
+        answers.check("coding-14-q2", strChunk("9876543210", 4).get(1));
         List<String> p = strChunk("abcdefghij", 4);
         answers.check("coding-14-q3", "" + p.get(0).length() + p.get(1).length());
         answers.check("coding-14-q4", jsonStrings(strChunk("hello", 2)));
@@ -512,7 +542,7 @@ class CodingAnswersTest {
     @Test void coding15_ranks() {
         answers.check("coding-15-q1", npStr(ranks(new int[] {5, 5, 1, 9}, false)));
         answers.check("coding-15-q2", npStr(ranks(new int[] {20, 40, 10, 30}, true)));
-        answers.check("coding-15-q3", Arrays.stream(ranks(new int[] {7, 7, 7}, false)).asLongStream().sum());
+        answers.check("coding-15-q3", Arrays.stream(ranks(new int[] {4, 9, 4, 4, 2}, false)).asLongStream().sum());
         answers.check("coding-15-q4", Arrays.stream(ranks(new int[] {8, 8, 2, 9}, false)).max().getAsInt());
         int[] a = {50, 20, 50, 10};
         int[] r = ranks(a, true);

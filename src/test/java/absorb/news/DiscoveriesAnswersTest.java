@@ -2,6 +2,8 @@ package absorb.news;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,15 +18,18 @@ class DiscoveriesAnswersTest {
     private static final AnswerCheck answers = AnswerCheck.forBundledSet();
 
     // Textbook constants (none of them is changed by any news item).
-    private static final double AU_KM = 149_597_870.7;
     private static final double SUN_RADIUS_IN_EARTH_RADII = 695_700.0 / 6_371.0;
     private static final double SPEED_OF_LIGHT = 299_792_458.0; // m/s
     private static final double HC_EV_NM = 1239.84; // h*c in eV*nm
     private static final double ELEMENTARY_CHARGE = 1.602176634e-19; // J per eV
     private static final double AVOGADRO = 6.02214076e23;
-    private static final double MOLAR_VOLUME_STP_L = 22.414; // L/mol at 0 degC, 1 atm
+    private static final double GAS_CONSTANT_L_ATM = 0.082057366; // L atm / (mol K)
     private static final double JULIAN_YEAR_S = 365.25 * 86_400;
     private static final double M_C = 12.011, M_H = 1.008, M_O = 15.999;
+
+    private static double log2(double x) {
+        return Math.log(x) / Math.log(2);
+    }
 
     private static String f(String format, Object... args) {
         return String.format(Locale.ROOT, format, args);
@@ -42,20 +47,29 @@ class DiscoveriesAnswersTest {
         return m + " × 10^" + exp + suffix;
     }
 
-    // discoveries-01: firefly Photinus trinitatus; burst of 3 pulses, period 6.0 s at 20 degC, -0.25 s per degC.
+    // discoveries-01: firefly Photinus nubivagus; burst of 3 pulses, period 6.0 s at 20 degC, -0.25 s per degC;
+    // a receptive female answers every burst with one flash.
     private static double burstPeriod(double tempC) {
         return 6.0 - 0.25 * (tempC - 20.0);
     }
 
+    /** The temperature at which the burst period is {@code period} seconds (inverse of burstPeriod). */
+    private static long temperatureFor(double period) {
+        long temp = Math.round(20.0 + (6.0 - period) / 0.25);
+        assertEquals(period, burstPeriod(temp), 1e-12);
+        return temp;
+    }
+
     @Test
     void discoveries01_fireflyFlashes() {
-        answers.check("discoveries-01-q1", f("%.1f s", burstPeriod(24)));
-        answers.check("discoveries-01-q2", Math.round(60.0 / burstPeriod(20) * 3));
-        answers.check("discoveries-01-q3", (long) Math.floor(90.0 / burstPeriod(26) + 1e-9));
-        long temp = Math.round(20.0 + (6.0 - 5.5) / 0.25);
-        assertEquals(5.5, burstPeriod(temp), 1e-12);
-        answers.check("discoveries-01-q4", temp + " °C");
-        answers.check("discoveries-01-q5", 10 * 3 + 10 * 1);
+        answers.check("discoveries-01-q1", f("%.2f s", burstPeriod(17)));
+        answers.check("discoveries-01-q2", temperatureFor(60.0 / 15) + " °C");
+        double bursts16 = 3.5 * 60 / burstPeriod(16);
+        assertEquals(Math.rint(bursts16), bursts16, 1e-9); // whole bursts
+        answers.check("discoveries-01-q3", Math.round(bursts16)); // one female flash per burst
+        double bursts24 = 60 / burstPeriod(24);
+        answers.check("discoveries-01-q4", Math.round(bursts24 * 3 + bursts24));
+        answers.check("discoveries-01-q5", temperatureFor(60.0 / (36 / 3.0)) + " °C");
     }
 
     // discoveries-02: ATA-118 b; M = 0.50 Msun, R = 0.50 Rsun, P = 0.50 yr (182.6 d), depth 1.00 %, transit 4.0 h.
@@ -67,13 +81,12 @@ class DiscoveriesAnswersTest {
         double rp = Math.sqrt(depth) * starRadius * SUN_RADIUS_IN_EARTH_RADII;
         answers.check("discoveries-02-q2", f("%.1f", rp));
         double periodS = periodYr * JULIAN_YEAR_S;
-        double v = 2 * Math.PI * a * AU_KM / periodS;
-        assertEquals(v, 2 * Math.PI * a * AU_KM / (182.6 * 86_400), 0.05); // the stated 182.6 d gives the same
-        answers.check("discoveries-02-q3", f("%.1f km/s", v));
         double fraction = transitH / (periodS / 3600.0);
-        answers.check("discoveries-02-q4", f("%.3f%%", 100 * fraction));
-        double a2 = Math.cbrt(mass * (2 * periodYr) * (2 * periodYr));
-        answers.check("discoveries-02-q5", f("%.2f AU", a2));
+        assertEquals(fraction, transitH / (182.6 * 24), 1e-6); // the stated 182.6 d gives the same
+        answers.check("discoveries-02-q3", f("%.3f%%", 100 * fraction));
+        answers.check("discoveries-02-q4", f("%.2f AU", Math.cbrt(mass * 2.0 * 2.0)));
+        double p2Yr = Math.sqrt(Math.pow(0.25, 3) / mass);
+        answers.check("discoveries-02-q5", f("%.1f days", p2Yr * 365.25));
     }
 
     // discoveries-03: comet C/2027 D4; perihelion 1.20 AU on 2028-03-14, aphelion 98.80 AU.
@@ -87,7 +100,10 @@ class DiscoveriesAnswersTest {
         LocalDate perihelion = LocalDate.of(2028, 3, 14);
         double start = 2028 + (perihelion.getDayOfYear() - 1) / (double) perihelion.lengthOfYear();
         answers.check("discoveries-03-q3", (long) Math.floor(start + period));
-        answers.check("discoveries-03-q4", f("%.1f AU", a));
+        double e = (big - q) / (big + q);
+        double semiMinor = a * Math.sqrt(1 - e * e);
+        assertEquals(Math.sqrt(q * big), semiMinor, 1e-9);
+        answers.check("discoveries-03-q4", f("%.1f AU", semiMinor));
         answers.check("discoveries-03-q5", f("%.1f", big / q)); // v_p / v_a = Q / q (angular momentum)
     }
 
@@ -98,7 +114,7 @@ class DiscoveriesAnswersTest {
     void discoveries04_aerogelInsulation() {
         answers.check("discoveries-04-q1", f("%.0f W", K_AERO * 1.0 * 30 / 0.020));
         answers.check("discoveries-04-q2", f("%.1f cm", 10.0 * K_AERO / 0.036));
-        answers.check("discoveries-04-q3", f("%.1f kg", 2.0 * 1.0 * 0.050 * 45));
+        answers.check("discoveries-04-q3", f("%.1f m²", 2.7 / 45 / 0.010)); // volume / thickness
         answers.check("discoveries-04-q4", f("%.2f", 0.050 / K_AERO));
         double watts = K_AERO * 0.50 * 20 / 0.010;
         answers.check("discoveries-04-q5", f("%.1f kJ", watts * 3600 / 1000));
@@ -109,7 +125,7 @@ class DiscoveriesAnswersTest {
     void discoveries05_highIndexCrystal() {
         double n = 2.00;
         answers.check("discoveries-05-q1", f("%.1f°", Math.toDegrees(Math.asin(1 / n))));
-        answers.check("discoveries-05-q2", f("%.2f × 10^8 m/s", SPEED_OF_LIGHT / n / 1e8));
+        answers.check("discoveries-05-q2", f("%.0f ps", 0.030 / (SPEED_OF_LIGHT / n) * 1e12));
         answers.check("discoveries-05-q3", f("%.1f°", Math.toDegrees(Math.atan(n))));
         answers.check("discoveries-05-q4", f("%.1f°", Math.toDegrees(Math.asin(Math.sin(Math.toRadians(45)) / n))));
         double r = Math.pow((n - 1) / (n + 1), 2);
@@ -123,15 +139,19 @@ class DiscoveriesAnswersTest {
 
     @Test
     void discoveries06_strainTunableSemiconductor() {
-        answers.check("discoveries-06-q1", f("%.0f nm", HC_EV_NM / gap(0)));
-        List<String> notAbsorbed = new ArrayList<>();
-        for (int lambda : new int[] {405, 450, 488, 532}) {
-            if (HC_EV_NM / lambda < gap(0)) notAbsorbed.add(lambda + " nm");
+        answers.check("discoveries-06-q1", f("%.0f nm", HC_EV_NM / gap(5))); // the maximum reported strain
+        int longestAbsorbed = 0; // the longest of the listed laser lines whose photons reach the gap
+        List<Integer> notAbsorbed = new ArrayList<>();
+        for (int lambda : new int[] {505, 495, 515, 488}) {
+            if (HC_EV_NM / lambda >= gap(0)) longestAbsorbed = Math.max(longestAbsorbed, lambda);
+            else notAbsorbed.add(lambda);
         }
-        assertEquals(1, notAbsorbed.size());
-        answers.check("discoveries-06-q2", notAbsorbed.get(0));
-        answers.check("discoveries-06-q3", f("%.0f nm", HC_EV_NM / gap(2)));
-        answers.check("discoveries-06-q4", f("%.1f%%", (2.48 - 2.30) / 0.050));
+        assertEquals(2, notAbsorbed.size());
+        answers.check("discoveries-06-q2", longestAbsorbed + " nm");
+        answers.check("discoveries-06-q3", f("%.2f eV", gap(3)));
+        double strain = (2.48 - 2.26) / 0.050;
+        assertTrue(strain <= 5);
+        answers.check("discoveries-06-q4", f("%.1f%%", strain));
         double photonJ = gap(0) * ELEMENTARY_CHARGE;
         answers.check("discoveries-06-q5", sci(1.0e-9 / photonJ, ""));
     }
@@ -145,7 +165,7 @@ class DiscoveriesAnswersTest {
         int cyclesPerDay = 24 * 60 / 30;
         answers.check("discoveries-07-q2", f("%.1f kg", cyclesPerDay * gramsPerKgCycle / 1000));
         answers.check("discoveries-07-q3", f("%.1f tonnes", 1.0e6 / gramsPerKgCycle / 1000));
-        answers.check("discoveries-07-q4", f("%.0f mL", 5.0e-3 * MOLAR_VOLUME_STP_L * 1000));
+        answers.check("discoveries-07-q4", f("%.0f mL", 5.0e-3 * GAS_CONSTANT_L_ATM * 298.15 / 1.0 * 1000)); // 25 degC, 1 atm
         answers.check("discoveries-07-q5", sci(5.0e-3 * AVOGADRO, ""));
     }
 
@@ -157,26 +177,28 @@ class DiscoveriesAnswersTest {
 
     @Test
     void discoveries08_petEnzyme() {
-        answers.check("discoveries-08-q1", f("%.0f mg", 5 * petRate(65) * 3));
-        answers.check("discoveries-08-q2", f("%.0f mg per hour", petRate(45)));
-        answers.check("discoveries-08-q3", f("%.1f%%", 100 * Math.pow(0.5, 6 * 24 / 48.0)));
+        answers.check("discoveries-08-q1", f("%.0f mg", 5 * petRate(50) * 3));
+        long temp = Math.round(65 - 10 * log2(40.0 / 5)); // rate 5 mg per hour
+        assertEquals(5.0, petRate(temp), 1e-12);
+        answers.check("discoveries-08-q2", temp + " °C");
+        answers.check("discoveries-08-q3", f("%.0f hours", 48 * log2(1 / 0.25))); // 25 % of the activity left
         double pet = 10 * M_C + 8 * M_H + 4 * M_O; // C10H8O4 repeat unit
-        double tpa = 8 * M_C + 6 * M_H + 4 * M_O; // C8H6O4
-        answers.check("discoveries-08-q4", f("%.1f mg", petRate(65) * 1.0 * tpa / pet)); // 1 mg enzyme, 1 h
-        answers.check("discoveries-08-q5", f("%.1f hours", 1000.0 / (2 * petRate(55))));
+        double glycol = 2 * M_C + 6 * M_H + 2 * M_O; // C2H6O2
+        answers.check("discoveries-08-q4", f("%.1f mg", petRate(65) * 1.0 * glycol / pet)); // 1 mg enzyme, 1 h
+        answers.check("discoveries-08-q5", f("%.1f mg", petRate(38))); // per mg of enzyme per hour
     }
 
     // discoveries-09: Tavake chain; 14 seamounts 72 km apart, the one 576 km away is 6.4 Myr old.
     @Test
     void discoveries09_seamountChain() {
         double kmPerMyr = 576.0 / 6.4;
+        answers.check("discoveries-09-q1", f("%.1f million years", 360 / kmPerMyr));
         double cmPerYear = kmPerMyr * 1e5 / 1e6;
-        answers.check("discoveries-09-q1", f("%.1f cm per year", cmPerYear));
-        assertEquals(0, 720 % 72); // 720 km is a seamount position
-        answers.check("discoveries-09-q2", f("%.1f million years", 720 / kmPerMyr));
-        answers.check("discoveries-09-q3", f("%.0f km", 2 * kmPerMyr));
-        long interval = Math.round(72 / kmPerMyr * 1e6);
-        answers.check("discoveries-09-q4", String.format(Locale.US, "every %,d years", interval));
+        answers.check("discoveries-09-q2", f("%.1f cm per year", cmPerYear));
+        double km = 2.4 * kmPerMyr;
+        assertEquals(0, Math.round(km) % 72); // a seamount position
+        answers.check("discoveries-09-q3", f("%.0f km", km));
+        answers.check("discoveries-09-q4", f("%.2f million years", 72 / kmPerMyr));
         answers.check("discoveries-09-q5", f("%.1f million years", (14 - 1) * 72 / kmPerMyr));
     }
 
@@ -188,12 +210,12 @@ class DiscoveriesAnswersTest {
     @Test
     void discoveries10_gutHormone() {
         answers.check("discoveries-10-q1", f("%.0f minutes", minutesAbove(80)));
-        answers.check("discoveries-10-q2", f("%.1f pmol/L", 80 * Math.pow(0.5, 60 / 12.0)));
-        answers.check("discoveries-10-q3", f("%.3f per minute", Math.log(2) / 12.0));
+        answers.check("discoveries-10-q2", f("%.1f pmol/L", 80 * Math.pow(0.5, 30 / 12.0)));
+        answers.check("discoveries-10-q3", f("%.0f minutes", 12.0 * log2(80 / 30.0)));
         long peak = Math.round(20.0 * Math.pow(2, 36 / 12.0)); // inverse of minutesAbove
         assertEquals(36.0, minutesAbove(peak), 1e-9);
         answers.check("discoveries-10-q4", peak + " pmol/L");
-        answers.check("discoveries-10-q5", f("%.0f minutes", minutesAbove(40)));
+        answers.check("discoveries-10-q5", f("%.0f minutes", minutesAbove(120)));
     }
 
     // discoveries-11: gecko survey; 150 marked, 200 caught, 24 marked; 2.5 ha; 1.6 g; half female; 4 x 2 eggs.
@@ -204,7 +226,7 @@ class DiscoveriesAnswersTest {
         answers.check("discoveries-11-q1", n);
         answers.check("discoveries-11-q2", f("%.0f", n / 2.5)); // per hectare
         answers.check("discoveries-11-q3", f("%.0f%%", 100.0 * 150 / n));
-        answers.check("discoveries-11-q4", f("%.1f kg", n * 1.6 / 1000));
+        answers.check("discoveries-11-q4", f("%.2f kg", n * 1.6 / 1000));
         answers.check("discoveries-11-q5", n / 2 * 4 * 2);
     }
 
@@ -215,19 +237,21 @@ class DiscoveriesAnswersTest {
 
     @Test
     void discoveries12_giantPenguin() {
-        answers.check("discoveries-12-q1", f("%.0f cm", 10 * 16.0));
-        answers.check("discoveries-12-q2", f("%.0f kg", penguinMass(16.0)));
-        answers.check("discoveries-12-q3", f("%.1f million years", 66.0 - 59.5));
-        answers.check("discoveries-12-q4", f("%.0f kg", penguinMass(14.4)));
-        answers.check("discoveries-12-q5", f("%.1f cm", Math.cbrt(51.2 / 0.025)));
+        double humerus = Math.cbrt(12.8 / 0.025); // inverse of the mass rule
+        assertEquals(12.8, penguinMass(humerus), 1e-9);
+        answers.check("discoveries-12-q1", f("%.0f cm", 10 * humerus));
+        answers.check("discoveries-12-q2", f("%.2f", penguinMass(16.0) / penguinMass(12.0)));
+        answers.check("discoveries-12-q3", f("%.0f kg", penguinMass(14.4)));
+        answers.check("discoveries-12-q4", f("%.0f kg", penguinMass(180 / 10.0))); // height = 10 x humerus
+        answers.check("discoveries-12-q5", f("%.0f kg", penguinMass(15.0) - penguinMass(13.0)));
     }
 
     // discoveries-13: Isidella aurorae; +2.5 mm height and +0.040 mm trunk radius per year; larvae from 30 cm.
     @Test
     void discoveries13_deepSeaCoral() {
         answers.check("discoveries-13-q1", f("%.0f years", 1500 / 2.5));
-        answers.check("discoveries-13-q2", f("%.0f cm", (2027 - 1827) * 2.5 / 10));
-        answers.check("discoveries-13-q3", f("%.0f years", 12 / 0.040));
+        answers.check("discoveries-13-q2", f("%.1f mm", 1000 / 2.5 * 0.040));
+        answers.check("discoveries-13-q3", f("%.0f years", 12 / 2.0 / 0.040)); // diameter 12 mm
         double ageAtMaturity = 300 / 2.5;
         answers.check("discoveries-13-q4", f("%.0f years", ageAtMaturity));
         answers.check("discoveries-13-q5", f("%.1f mm", ageAtMaturity * 0.040));
@@ -237,11 +261,11 @@ class DiscoveriesAnswersTest {
     @Test
     void discoveries14_millisecondPulsar() {
         double p = 2.500e-3, pDot = 1.0e-20;
-        answers.check("discoveries-14-q1", Math.round(1 / p));
+        long rotations = Math.round(6.0 * 3600 / p);
+        answers.check("discoveries-14-q1", String.format(Locale.US, "%,d", rotations));
         answers.check("discoveries-14-q2", f("%.1f billion years", p / (2 * pDot) / JULIAN_YEAR_S / 1e9));
         answers.check("discoveries-14-q3", f("%.1f picoseconds", pDot * 100 * JULIAN_YEAR_S * 1e12));
-        long rotations = Math.round(6.0 * 3600 / p);
-        answers.check("discoveries-14-q4", String.format(Locale.US, "%,d", rotations));
+        answers.check("discoveries-14-q4", f("%.1f minutes", 1e6 * p / 60));
         double spinDown = 4 * Math.PI * Math.PI * 1e38 * pDot / (p * p * p);
         answers.check("discoveries-14-q5", sci(spinDown, " W"));
     }
@@ -257,7 +281,7 @@ class DiscoveriesAnswersTest {
         double minutes = 50 * Math.log(1e7 / 1e4) / Math.log(2);
         answers.check("discoveries-15-q2", f("%.1f hours", minutes / 60));
         double doubling80 = 3 * 50;
-        answers.check("discoveries-15-q3", f("%.0f minutes", doubling80));
+        answers.check("discoveries-15-q3", Math.round(Math.pow(2, 600 / 50.0) / Math.pow(2, 600 / doubling80)));
         answers.check("discoveries-15-q4", cells(1000, 10 * 60, doubling80));
         answers.check("discoveries-15-q5", cells(cells(1000, 150, 50), 300, doubling80)); // 92 degC, then 80 degC
     }
