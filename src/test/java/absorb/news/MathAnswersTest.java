@@ -69,12 +69,12 @@ class MathAnswersTest {
     @Test
     void math02_keelNumbers() {
         assertTrue(keel(22), "the news' example");
-        answers.check("math-02-q1", onlyOne(MathAnswersTest::keel, 36, 44, 27, 30));
+        answers.check("math-02-q1", onlyOne(MathAnswersTest::keel, 36, 32, 27, 30));
         answers.check("math-02-q2", IntStream.rangeClosed(1, 100).filter(MathAnswersTest::keel).count());
         long next = 161;
         while (!keel(next)) next++;
         answers.check("math-02-q3", next);
-        answers.check("math-02-q4", onlyOne(n -> !keel(n), 22, 84, 101, 121));
+        answers.check("math-02-q4", IntStream.rangeClosed(101, 160).filter(MathAnswersTest::keel).count());
         answers.check("math-02-q5", IntStream.rangeClosed(10, 99).filter(MathAnswersTest::keel).max().getAsInt());
     }
 
@@ -160,9 +160,9 @@ class MathAnswersTest {
         int[][] path6 = {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}};
         answers.check("math-05-q2", tamberCount(6, path6));
         answers.check("math-05-q3", tamberCount(8, completeBipartite(3, 5)));
-        // vertices 1..7 mapped to 0..6: edges 1-2, 1-3, 1-7, 7-4, 4-5, 4-6
-        int[][] tree = {{0, 1}, {0, 2}, {0, 6}, {6, 3}, {3, 4}, {3, 5}};
-        answers.check("math-05-q4", tamberCount(7, tree));
+        // vertices 1..10 mapped to 0..9: edges 1-2, 1-3, 1-4, 1-5, 5-6, 5-7, 7-8, 8-9, 8-10
+        int[][] tree = {{0, 1}, {0, 2}, {0, 3}, {0, 4}, {4, 5}, {4, 6}, {6, 7}, {7, 8}, {7, 9}};
+        answers.check("math-05-q4", tamberCount(10, tree));
         int[][] triangle = {{0, 1}, {1, 2}, {0, 2}}; // vertices 3 and 4 isolated
         answers.check("math-05-q5", tamberCount(5, triangle));
     }
@@ -186,7 +186,7 @@ class MathAnswersTest {
         assertEquals(78, sorrel(44), "the news' example");
         assertEquals(0, sorrel(1));
         answers.check("math-06-q1", sorrel(12));
-        answers.check("math-06-q2", onlyOne(n -> sorrel(n) == 40, 20, 24, 40, 14));
+        answers.check("math-06-q2", onlyOne(n -> sorrel(n) == 40, 20, 24, 40, 16));
         answers.check("math-06-q3", sorrel(16));
         answers.check("math-06-q4", sorrel(sorrel(6)));
         long best = Arrays.stream(new long[] {21, 26, 32, 45}).boxed()
@@ -226,12 +226,9 @@ class MathAnswersTest {
     void math07_tallyRounding() {
         BigDecimal one = BigDecimal.ONE;
         BigDecimal ten = BigDecimal.TEN;
-        List<String> toForty = new ArrayList<>();
-        for (String v : List.of("35", "34", "45", "65")) {
-            if (tallyRound(new BigDecimal(v), ten).compareTo(new BigDecimal(40)) == 0) toForty.add(v);
-        }
-        assertEquals(1, toForty.size(), "exactly one option must go to 40");
-        answers.check("math-07-q1", toForty.get(0));
+        BigDecimal sum = BigDecimal.ZERO;
+        for (String v : List.of("45", "75", "95")) sum = sum.add(tallyRound(new BigDecimal(v), ten));
+        answers.check("math-07-q1", plain(sum, 0));
         long up = 0;
         for (int k = 10; k <= 39; k++) {
             BigDecimal x = new BigDecimal(k).add(new BigDecimal("0.5"));
@@ -413,7 +410,7 @@ class MathAnswersTest {
 
     @Test
     void math12_kestrelRoll() {
-        answers.check("math-12-q1", probability(v -> v == 1));
+        answers.check("math-12-q1", probability(v -> v <= 1));
         long total = 0; // the sum of two rolls over all 6^4 equally likely outcomes
         for (int a = 1; a <= 6; a++) for (int b = 1; b <= 6; b++)
             for (int c = 1; c <= 6; c++) for (int d = 1; d <= 6; d++) total += kestrel(a, b) + kestrel(c, d);
