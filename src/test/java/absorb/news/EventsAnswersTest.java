@@ -79,38 +79,46 @@ class EventsAnswersTest {
         answers.check("events-01-q5", blocking);
     }
 
-    // ---- events-02: Portugal's National Day of the Sea, on the Monday closest to 16 November ----
+    // ---- events-02: Portugal's National Day of the Sea, on the Friday closest to 16 November ----
     private static LocalDate seaDay(int year) {
         LocalDate anchor = LocalDate.of(year, 11, 16);
-        LocalDate before = anchor.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
-        LocalDate after = anchor.with(TemporalAdjusters.nextOrSame(DayOfWeek.MONDAY));
+        LocalDate before = anchor.with(TemporalAdjusters.previousOrSame(DayOfWeek.FRIDAY));
+        LocalDate after = anchor.with(TemporalAdjusters.nextOrSame(DayOfWeek.FRIDAY));
         long db = ChronoUnit.DAYS.between(before, anchor), da = ChronoUnit.DAYS.between(anchor, after);
         if (db == da && db != 0) throw new AssertionError("tie cannot happen with a 7-day week");
         return db <= da ? before : after;
+    }
+
+    /** The no-news reading: the Monday closest to 16 November; its answers must stay distractors. */
+    private static LocalDate mondaySeaDay(int year) {
+        LocalDate anchor = LocalDate.of(year, 11, 16);
+        LocalDate before = anchor.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
+        LocalDate after = anchor.with(TemporalAdjusters.nextOrSame(DayOfWeek.MONDAY));
+        return ChronoUnit.DAYS.between(before, anchor) <= ChronoUnit.DAYS.between(anchor, after) ? before : after;
     }
 
     @Test
     void events02_portugalSeaDay() {
         answers.check("events-02-q1", date(seaDay(2027)));
         answers.check("events-02-q2", date(seaDay(2033)));
-        assertEquals(DayOfWeek.WEDNESDAY, LocalDate.of(2033, 11, 16).getDayOfWeek()); // the closest Monday is the one before
-        LocalDate earliest = null;
+        assertEquals(DayOfWeek.WEDNESDAY, LocalDate.of(2033, 11, 16).getDayOfWeek()); // the closest Friday is the one after
+        assertEquals(DayOfWeek.SATURDAY, LocalDate.of(2030, 11, 16).getDayOfWeek()); // the closest Friday is the one before
+        answers.check("events-02-q3", seaDay(2030).format(DAY_MONTH));
+        assertEquals("18 November", mondaySeaDay(2030).format(DAY_MONTH)); // the Monday reading is a distractor
+        assertEquals("15 November 2027", date(mondaySeaDay(2027)));
+        assertEquals("14 November 2033", date(mondaySeaDay(2033)));
         Set<DayOfWeek> weekdays = new TreeSet<>();
-        for (int y = 2027; y < 2027 + 400; y++) {
-            LocalDate d = seaDay(y);
-            weekdays.add(d.getDayOfWeek());
-            if (earliest == null || d.getDayOfMonth() < earliest.getDayOfMonth()) earliest = d;
-        }
-        answers.check("events-02-q3", earliest.format(DAY_MONTH));
-        assertEquals(Set.of(DayOfWeek.MONDAY), weekdays);
+        for (int y = 2027; y < 2027 + 400; y++) weekdays.add(seaDay(y).getDayOfWeek());
+        assertEquals(Set.of(DayOfWeek.FRIDAY), weekdays);
         int latestYear = 0;
-        for (int y : List.of(2031, 2032, 2033, 2029)) {
+        for (int y : List.of(2033, 2035, 2034, 2032)) {
             if (latestYear == 0 || seaDay(y).getDayOfMonth() > seaDay(latestYear).getDayOfMonth()) latestYear = y;
         }
-        for (int y : List.of(2031, 2032, 2033, 2029)) { // the latest is unique
+        for (int y : List.of(2033, 2035, 2034, 2032)) { // the latest is unique
             if (y != latestYear) assertEquals(true, seaDay(y).getDayOfMonth() < seaDay(latestYear).getDayOfMonth());
         }
         answers.check("events-02-q4", latestYear);
+        assertEquals(19, mondaySeaDay(2035).getDayOfMonth()); // the Monday reading picks 2035, a distractor
         answers.check("events-02-q5", ChronoUnit.DAYS.between(seaDay(2027), seaDay(2028)));
     }
 
@@ -121,12 +129,12 @@ class EventsAnswersTest {
         assertEquals(10, perGroup);
         int groupDuels = groups * perGroup * (perGroup - 1) / 2;
         int knockoutTeams = groups * advancePerGroup;
-        int knockoutDuels = knockoutTeams - 1; // single elimination, no third-place duel
+        int knockoutDuels = knockoutTeams - 1 + 1; // single elimination, plus the third-place duel
         int knockoutRounds = Integer.numberOfTrailingZeros(knockoutTeams);
         assertEquals(knockoutTeams, 1 << knockoutRounds);
         answers.check("events-03-q1", groupDuels);
         answers.check("events-03-q2", knockoutDuels);
-        answers.check("events-03-q3", (perGroup - 1) + (knockoutRounds - 1)); // semi-final loser: all rounds but the final
+        answers.check("events-03-q3", (perGroup - 1) + (knockoutRounds - 1) + 1); // semi-final loser: all rounds but the final, plus the third-place duel
         assertEquals(10, (perGroup - 1) + 1);
         answers.check("events-03-q4", knockoutTeams / 2); // losers of the round of 16: 9 group duels + 1
         answers.check("events-03-q5", (perGroup - 1) + knockoutRounds); // the champion flies every round
@@ -187,13 +195,13 @@ class EventsAnswersTest {
 
     @Test
     void events05_futsalLeague() {
-        int clubs = 12, matches = 2 * (clubs - 1);
+        int clubs = 12, matches = 3 * (clubs - 1);
         answers.check("events-05-q1", futsalGoals(2, 3));
         answers.check("events-05-q2", futsalPoints(futsalGoals(6, 0), futsalGoals(1, 2)));
         answers.check("events-05-q3", futsalPoints(futsalGoals(0, 3), 7));
         answers.check("events-05-q4", matches);
-        assertEquals(matches, 14 + 4 + 4);
-        answers.check("events-05-q5", 14 * futsalPoints(1, 0) + 4 * futsalPoints(1, 1) + 4 * futsalPoints(0, 1)
+        assertEquals(matches, 21 + 6 + 6);
+        answers.check("events-05-q5", 21 * futsalPoints(1, 0) + 6 * futsalPoints(1, 1) + 6 * futsalPoints(0, 1)
                 + 7 * (futsalPoints(6, 0) - futsalPoints(5, 0)) + (11 - 7) * (futsalPoints(5, 0) - futsalPoints(4, 0)));
     }
 
@@ -236,7 +244,7 @@ class EventsAnswersTest {
         boolean fraction = (12 * 3) % 5 != 0;
         answers.check("events-07-q3", whole + " shares" + (fraction ? " plus cash" : ", no cash"));
         answers.check("events-07-q4", String.format(Locale.ROOT, "%.2f%%", 100.0 * 1_150 / 18_400));
-        answers.check("events-07-q5", ChronoUnit.DAYS.between(LocalDate.of(2027, 12, 31), LocalDate.of(2028, 12, 31)));
+        answers.check("events-07-q5", ChronoUnit.DAYS.between(LocalDate.of(2027, 12, 31), LocalDate.of(2029, 6, 30)));
     }
 
     // ---- events-08: Finland's light-EV battery deposit ----
@@ -383,7 +391,11 @@ class EventsAnswersTest {
 
     // ---- events-13: Halden Prize for Open Hardware ----
     private static LocalDate haldenAward(int n) {
-        return LocalDate.of(2027, 3, 10).plusMonths(18L * (n - 1));
+        return haldenAward(n, 20);
+    }
+
+    private static LocalDate haldenAward(int n, int everyMonths) {
+        return LocalDate.of(2027, 3, 10).plusMonths((long) everyMonths * (n - 1));
     }
 
     /** The number of awards made by the end of {@code year}. */
@@ -402,7 +414,12 @@ class EventsAnswersTest {
         answers.check("events-13-q2", "The " + n + (n == 1 ? "st" : n == 2 ? "nd" : n == 3 ? "rd" : "th"));
         answers.check("events-13-q3", String.format(Locale.US, "CHF %,d", purse / 2 - purse / maxLaureates));
         answers.check("events-13-q4", haldenAwardsBy(2031) * maxLaureates); // nobody wins twice
-        answers.check("events-13-q5", String.format(Locale.US, "CHF %,d", (long) haldenAwardsBy(2032) * purse));
+        answers.check("events-13-q5", String.format(Locale.US, "CHF %,d", (long) haldenAwardsBy(2036) * purse));
+        // an 18-month interval (the neighbouring reading) lands on distractors: 10 September 2028, the 7th, 16, CHF 4,200,000
+        assertEquals("10 September 2028", date(haldenAward(2, 18)));
+        assertEquals(7, haldenAward(7, 18).getYear() >= 2035 && haldenAward(6, 18).getYear() < 2035 ? 7 : -1);
+        assertEquals(LocalDate.of(2031, 9, 10), haldenAward(4, 18));
+        assertEquals(LocalDate.of(2036, 3, 10), haldenAward(7, 18));
     }
 
     // ---- events-14: Halyard Air, Singapore (UTC+8) - Nairobi (UTC+3) ----
@@ -445,7 +462,7 @@ class EventsAnswersTest {
     private static final LocalDate NORTHMERE_RUNOFF = NORTHMERE_VOTE.plusDays(14);
 
     private static LocalDate takesOffice(LocalDate decidingVote) {
-        return decidingVote.with(TemporalAdjusters.next(DayOfWeek.MONDAY)); // strictly after
+        return decidingVote.with(TemporalAdjusters.next(DayOfWeek.MONDAY)).plusWeeks(1); // the second Monday strictly after
     }
 
     private static String firstRound(List<String> names, List<Integer> sharesPct) {
@@ -458,8 +475,10 @@ class EventsAnswersTest {
     @Test
     void events15_northmereMayor() {
         int members = 31, present = members - 4;
-        assertEquals(true, present >= (2 * members + 2) / 3);
-        answers.check("events-15-q1", (2 * members + 2) / 3); // two-thirds of all members, present or not
+        int needed = (3 * members + 4) / 5; // three-fifths of all members, present or not, rounded up
+        assertEquals(19, needed);
+        assertEquals(true, present >= needed);
+        answers.check("events-15-q1", needed);
         assertEquals("A runoff between Ash and Birch", firstRound(List.of("Ash", "Birch", "Cole"), List.of(42, 31, 27)));
         answers.check("events-15-q2", firstRound(List.of("Ash", "Birch", "Cole"), List.of(42, 31, 27)));
         answers.check("events-15-q3", date(takesOffice(NORTHMERE_VOTE)));
