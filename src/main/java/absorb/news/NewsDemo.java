@@ -47,7 +47,10 @@ public final class NewsDemo {
 
     private NewsDemo() {}
 
-    /** Runs the experiments into {@code out}, adds their sections to {@code report} and their claims to {@code summary}. */
+    /**
+     * Runs the experiments into {@code out} (a folder directly under the demo's, where summary.json goes), adds their
+     * sections to {@code report} and their claims to {@code summary}.
+     */
     public static void run(Settings s, Prompts prompts, Path out, HtmlReport report, Summary summary, Consumer<String> log) {
         List<List<Claim>> bySeed = new ArrayList<>();
         long[] others = new long[s.robustnessSeeds()];
@@ -65,10 +68,37 @@ public final class NewsDemo {
             bySeed.add(claims);
         }
         report.section("New News on the toy news world");
+        report.paragraph("The model learned a fixed knowledge base in pretraining (entities with a colour, a size, an owner"
+                + " and a home city); each news item binds a name it has never seen to a known entity, and the questions"
+                + " about the new name need one hop through that knowledge (two for the owner's city). The System-2"
+                + " skills the model learned never touch a home city: the city and two-hop questions ("
+                + s.unrehearsed().size() + ") measure what fine-tuning integrates beyond what it rehearses.");
         first.section(report, out.resolve("comparison"));
-        List<Claim> all = Claim.acrossSeeds(bySeed.get(0), bySeed.subList(1, bySeed.size()), others);
+        scalingSection(s, out.resolve("scaling"), report);
+        String dir = out.getFileName().toString();
+        List<Claim> shown = new ArrayList<>();
+        for (Claim c : bySeed.get(0)) {
+            shown.add(c.name().startsWith("news.scaling.") ? c.shownBy(dir + "/scaling/accuracy_vs_compute.png",
+                    "Accuracy without the news after Self-QA against training FLOPs and samples per item, one line per"
+                            + " model size.")
+                    : c.shownBy(dir + "/comparison/accuracy_by_protocol.png", "No-news accuracy of the base model and"
+                            + " after each fine-tuning, beside ICL and the options-only baseline."));
+        }
+        List<Claim> all = Claim.acrossSeeds(shown, bySeed.subList(1, bySeed.size()), others);
         all.forEach(c -> log.accept(c.line()));
         summary.add(all);
+    }
+
+    /** The accuracy-against-compute figure of the demo's seed. */
+    private static void scalingSection(Settings s, Path out, HtmlReport report) {
+        List<Path> runs = s.sizes().stream().map(m -> out.resolve(m.getFileName().toString())).toList();
+        NewsScaling.Result r = NewsScaling.of(runs, "self-qa", null);
+        report.section("Accuracy against training compute");
+        report.paragraph("Self-QA fine-tuning of models of " + s.sizes().size() + " sizes on " + s.samplesGrid()
+                + " samples per news item; the target, half way from no news to ICL, is " + f(r.target()) + ".");
+        report.figure(fileBytes(out.resolve("accuracy_vs_compute.png")), "Accuracy without the news after Self-QA"
+                + " fine-tuning against its training FLOPs (left) and against samples per news item (right), one line"
+                + " per model size.");
     }
 
     /** The protocols compared on the main model, with shadowing, ICL after fine-tuning and retention. */
@@ -153,14 +183,6 @@ public final class NewsDemo {
         }
         NewsScaling.Result r = NewsScaling.of(runs, "self-qa", null);
         NewsScaling.write(r, "self-qa", out);
-        if (report != null) {
-            report.section("Accuracy against training compute");
-            report.paragraph("Self-QA fine-tuning of models of " + s.sizes().size() + " sizes on " + s.samplesGrid()
-                    + " samples per news item; the target, half way from no news to ICL, is " + f(r.target()) + ".");
-            report.figure(fileBytes(out.resolve("accuracy_vs_compute.png")), "Accuracy without the news after Self-QA"
-                    + " fine-tuning against its training FLOPs (left) and against samples per news item (right), one line"
-                    + " per model size.");
-        }
         List<Claim> out2 = new ArrayList<>();
         double minSlope = Double.POSITIVE_INFINITY;
         for (NewsScaling.Trend t : r.trends()) minSlope = Math.min(minSlope, t.b());
