@@ -35,7 +35,7 @@ final class DemoCommand implements Callable<Integer> {
     static final String BUNDLED = GraphDemo.BUNDLED_MODEL;
     /** The news world's bundled models and files. */
     static final String NEWS_MODEL = "models/news-small", NEWS_SIZES = "models/news-tiny,models/news-small,models/news-base",
-            NEWS_WORLD = "data/news-world";
+            NEWS_WORLD = "data/news-world", NEWS_TINY = "models/news-tiny";
 
     @Option(names = "--only", paramLabel = "STUDY", description = "Run one half: graphs or news (default: both).")
     String only;
@@ -115,8 +115,8 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter result = spec.commandLine().getOut(); // the findings; progress goes to standard error
         GraphDemo.Settings settings = new GraphDemo.Settings(context, window, batch, sweep, sweepSampling, seed,
                 robustnessSeeds);
-        NewsDemo.Settings newsSettings = news ? newsSettings() : null;
         threads.apply();
+        NewsDemo.Settings newsSettings = news ? newsSettings() : null;
         long t0 = System.nanoTime();
         Summary summary = new Summary();
         HtmlReport report = new HtmlReport(graphs && news ? "absorb demo: in-context representations of a graph, and New"

@@ -58,6 +58,9 @@ final class ToyCommand implements Callable<Integer> {
                 + " preset's: 256, 512 in small's third phase); the batch shrinks to keep the tokens per step.")
         Integer length;
 
+        @Option(names = "--batch", paramLabel = "N", description = "news: rows per step (the presets' 16).")
+        Integer batch;
+
         @Option(names = "--from", paramLabel = "DIR", description = "Continue from this model (a further phase) instead of random weights.")
         Path from;
 
@@ -78,6 +81,7 @@ final class ToyCommand implements Callable<Integer> {
         public Integer call() {
             if (world.equals("news")) return news();
             if (!world.equals("graphs")) throw new AbsorbException("--world " + world + " is not known; use graphs or news.");
+            if (batch != null) throw new AbsorbException("--batch is an option of the news world.");
             threads.apply();
             ToyPretrain.Size s = ToyPretrain.Size.of(size != null ? size : "small");
             if (steps != null) {
@@ -117,6 +121,10 @@ final class ToyCommand implements Callable<Integer> {
             }
             if (lr != null) s = s.withLr(lr);
             if (warmup != null) s = s.withWarmup(warmup);
+            if (batch != null) {
+                if (batch < 1) throw new AbsorbException("--batch must be at least 1, not " + batch + ".");
+                s = s.withBatch(batch);
+            }
             Prompts prompts = Prompts.load(Home.resolve(Path.of("data/newnews/prompts")));
             Trainer.Result r = NewsPretrain.run(s, seed, prompts, out, resume, evalEvery, new FinetuneCommand.Progress(50));
             if (!r.interrupted()) System.out.printf("done: %d steps, final loss %.4f; model written to %s%n", r.steps(), r.finalLoss(), out);

@@ -62,6 +62,11 @@ public final class NewsPretrain {
                     with("--lr " + rate));
         }
 
+        public Size withBatch(int rows) {
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup,
+                    with("--batch " + rows));
+        }
+
         public Size withWarmup(int n) {
             return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, with("--warmup " + n));
         }

@@ -308,8 +308,8 @@ public final class NewsWorld {
 
     /** What a pretraining document is, with its share of the corpus. */
     public enum DocKind {
-        FACTS(0.22), QA(0.10), MCQ(0.14), ICL_MCQ(0.22), ICL_QA(0.10), PARAPHRASE(0.05),
-        IMPLICATION(0.06), SELF_QA_QUESTION(0.05), SELF_QA_ANSWER(0.06);
+        FACTS(0.16), QA(0.08), MCQ(0.14), LOOKUP(0.07), COPY(0.10), ICL_MCQ(0.20), ICL_QA(0.08), PARAPHRASE(0.04),
+        IMPLICATION(0.04), SELF_QA_QUESTION(0.04), SELF_QA_ANSWER(0.05);
 
         public final double share;
 
@@ -350,6 +350,8 @@ public final class NewsWorld {
             case FACTS -> new Doc(kind, facts(r), null, null);
             case QA -> qa(kind, x.name(), x, any, r, null, prompts);
             case MCQ -> mcqDoc(kind, x.name(), x, any, r, null, prompts);
+            case LOOKUP -> lookup(kind, x, any, r, prompts);
+            case COPY -> new Doc(kind, copy(r), null, null);
             case ICL_MCQ -> mcqDoc(kind, name, x, any, r, newsText, prompts);
             case ICL_QA -> qa(kind, name, x, any, r, newsText, prompts);
             case PARAPHRASE -> {
@@ -400,6 +402,33 @@ public final class NewsWorld {
         String user = news == null ? prompts.fill(Prompts.Template.NO_NEWS, Map.of("question", question))
                 : prompts.fill(Prompts.Template.ICL, Map.of("news", news, "question", question));
         return new Doc(kind, null, user, Prompts.LETTERS.get(q.answer()));
+    }
+
+    /**
+     * A run of 6 to 16 random names and values, then the same run again: every word of the repeat is predictable only
+     * by looking back to what followed the same word before (the copying every use of a new name in context needs;
+     * a small model learns it from sparse answers slowly, from these quickly).
+     */
+    private String copy(SplittableRandom r) {
+        List<String> run = new ArrayList<>();
+        int n = 6 + r.nextInt(11);
+        for (int i = 0; i < n; i++) {
+            int k = r.nextInt(3);
+            run.add(k == 0 ? poolNames.get(r.nextInt(poolNames.size())) : k == 1 ? entities.get(r.nextInt(entities.size()))
+                    .name() : values(Attribute.values()[r.nextInt(4)]).get(r.nextInt(4)));
+        }
+        return String.join(" ", run) + " " + String.join(" ", run);
+    }
+
+    /**
+     * A multiple-choice question that names its answer ("which option says red ?"): the letter of the option that
+     * holds a given word, the step every multiple-choice answer ends with, learned here with nothing else to work out.
+     */
+    private Doc lookup(DocKind kind, Entity x, Attribute a, SplittableRandom r, Prompts prompts) {
+        NewsItem.Question q = mcq("q", a, x.name(), x, r, "");
+        String question = prompts.question("which option says " + q.correctOption() + " ?", q.options());
+        return new Doc(kind, null, prompts.fill(Prompts.Template.NO_NEWS, Map.of("question", question)),
+                Prompts.LETTERS.get(q.answer()));
     }
 
     private static String pick(List<String> options, SplittableRandom r) {
