@@ -35,7 +35,7 @@ final class DemoCommand implements Callable<Integer> {
     static final String BUNDLED = GraphDemo.BUNDLED_MODEL;
     /** The news world's bundled models and files. */
     static final String NEWS_MODEL = "models/news-small", NEWS_SIZES = "models/news-tiny,models/news-small,models/news-base",
-            NEWS_WORLD = "data/news-world", NEWS_TINY = "models/news-tiny";
+            NEWS_WORLD = "data/news-world";
 
     @Option(names = "--only", paramLabel = "STUDY", description = "Run one half: graphs or news (default: both).")
     String only;
@@ -155,8 +155,10 @@ final class DemoCommand implements Callable<Integer> {
     private NewsDemo.Settings newsSettings() {
         if (newsItems < 1 || newsItems > 15) throw new AbsorbException("--news-items must be 1 to 15, not " + newsItems + ".");
         Path main = newsModel != null ? newsModel : bundled(NEWS_MODEL);
-        List<Path> sizes = newsSizes != null ? newsSizes
-                : java.util.Arrays.stream(NEWS_SIZES.split(",")).map(DemoCommand::bundled).toList();
+        // the bundled sizes that are present (all three once trained; see docs/toy-worlds.md)
+        List<Path> sizes = newsSizes != null ? newsSizes : java.util.Arrays.stream(NEWS_SIZES.split(","))
+                .map(r -> Home.resolve(Path.of(r))).filter(Files::isDirectory).toList();
+        if (sizes.isEmpty()) sizes = List.of(main);
         Path world = Home.resolve(Path.of(NEWS_WORLD));
         List<NewsItem> items = new java.util.ArrayList<>();
         java.util.Map<String, Integer> perKind = new java.util.HashMap<>();

@@ -61,6 +61,10 @@ final class ToyCommand implements Callable<Integer> {
         @Option(names = "--batch", paramLabel = "N", description = "news: rows per step (the presets' 16).")
         Integer batch;
 
+        @Option(names = "--copy-steps", paramLabel = "N", description = "news: first steps on copy documents only"
+                + " (the presets' 1,000).")
+        Integer copySteps;
+
         @Option(names = "--from", paramLabel = "DIR", description = "Continue from this model (a further phase) instead of random weights.")
         Path from;
 
@@ -81,7 +85,9 @@ final class ToyCommand implements Callable<Integer> {
         public Integer call() {
             if (world.equals("news")) return news();
             if (!world.equals("graphs")) throw new AbsorbException("--world " + world + " is not known; use graphs or news.");
-            if (batch != null) throw new AbsorbException("--batch is an option of the news world.");
+            if (batch != null || copySteps != null) {
+                throw new AbsorbException("--batch and --copy-steps are options of the news world.");
+            }
             threads.apply();
             ToyPretrain.Size s = ToyPretrain.Size.of(size != null ? size : "small");
             if (steps != null) {
@@ -110,8 +116,8 @@ final class ToyCommand implements Callable<Integer> {
         }
 
         private int news() {
-            if (phases != null || pairShare != null || length != null || from != null) {
-                throw new AbsorbException("--phases, --pair-share, --length and --from are options of the graphs world.");
+            if (phases != null || pairShare != null || length != null) {
+                throw new AbsorbException("--phases, --pair-share and --length are options of the graphs world.");
             }
             threads.apply();
             NewsPretrain.Size s = NewsPretrain.Size.of(size != null ? size : "base");
@@ -121,12 +127,16 @@ final class ToyCommand implements Callable<Integer> {
             }
             if (lr != null) s = s.withLr(lr);
             if (warmup != null) s = s.withWarmup(warmup);
+            if (copySteps != null) {
+                if (copySteps < 0) throw new AbsorbException("--copy-steps must be 0 or more, not " + copySteps + ".");
+                s = s.withCopySteps(copySteps);
+            }
             if (batch != null) {
                 if (batch < 1) throw new AbsorbException("--batch must be at least 1, not " + batch + ".");
                 s = s.withBatch(batch);
             }
             Prompts prompts = Prompts.load(Home.resolve(Path.of("data/newnews/prompts")));
-            Trainer.Result r = NewsPretrain.run(s, seed, prompts, out, resume, evalEvery, new FinetuneCommand.Progress(50));
+            Trainer.Result r = NewsPretrain.run(s, seed, from, prompts, out, resume, evalEvery, new FinetuneCommand.Progress(50));
             if (!r.interrupted()) System.out.printf("done: %d steps, final loss %.4f; model written to %s%n", r.steps(), r.finalLoss(), out);
             return r.interrupted() ? 130 : 0;
         }

@@ -41,11 +41,11 @@ public final class NewsPretrain {
 
     /** A model and its training: {@code steps} steps of {@code batch} rows of at most {@code rowTokens} tokens. */
     public record Size(String name, int layers, int hidden, int heads, int intermediate, int steps, int rowTokens,
-            int batch, double lr, int warmup, List<String> options) {
+            int batch, double lr, int warmup, int copySteps, List<String> options) {
         public static final Map<String, Size> PRESETS = Map.of(
-                "tiny", new Size("tiny", 2, 64, 4, 256, 2000, 192, 16, 3e-3, 100, List.of()),
-                "small", new Size("small", 3, 96, 4, 384, 2000, 192, 16, 2e-3, 100, List.of()),
-                "base", new Size("base", 4, 128, 4, 512, 2000, 192, 16, 1.5e-3, 100, List.of()));
+                "tiny", new Size("tiny", 2, 64, 4, 256, 5000, 192, 8, 3e-3, 100, 1000, List.of()),
+                "small", new Size("small", 3, 96, 4, 384, 5000, 192, 8, 2e-3, 100, 1000, List.of()),
+                "base", new Size("base", 4, 128, 4, 512, 5000, 192, 8, 1.5e-3, 100, 1000, List.of()));
 
         public static Size of(String name) {
             Size s = PRESETS.get(name);
@@ -54,21 +54,26 @@ public final class NewsPretrain {
         }
 
         public Size withSteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, n, rowTokens, batch, lr, warmup, with("--steps " + n));
+            return new Size(name, layers, hidden, heads, intermediate, n, rowTokens, batch, lr, warmup, copySteps, with("--steps " + n));
         }
 
         public Size withLr(double rate) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, rate, warmup,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, rate, warmup, copySteps,
                     with("--lr " + rate));
         }
 
         public Size withBatch(int rows) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup, copySteps,
                     with("--batch " + rows));
         }
 
         public Size withWarmup(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, with("--warmup " + n));
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, copySteps, with("--warmup " + n));
+        }
+
+        public Size withCopySteps(int n) {
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, n,
+                    with("--copy-steps " + n));
         }
 
         private List<String> with(String option) {
@@ -81,17 +86,21 @@ public final class NewsPretrain {
     private NewsPretrain() {}
 
     /** The command line that trains {@code size} with {@code seed} into {@code out}. */
-    static String command(Size size, long seed, Path out) {
+    static String command(Size size, long seed, Path from, Path out) {
         return "./absorb toy pretrain --world news --size " + size.name() + " --seed " + seed
-                + size.options().stream().map(o -> " " + o).collect(java.util.stream.Collectors.joining()) + " --out " + out;
+                + size.options().stream().map(o -> " " + o).collect(java.util.stream.Collectors.joining())
+                + (from != null ? " --from " + from : "") + " --out " + out;
     }
 
     /** Trains a model of {@code size} into {@code out} with {@code seed}; {@code log} receives progress lines. */
-    public static Trainer.Result run(Size size, long seed, Prompts prompts, Path out, boolean resume, int evalEvery,
-            Trainer.Listener log) {
+    public static Trainer.Result run(Size size, long seed, Path from, Prompts prompts, Path out, boolean resume,
+            int evalEvery, Trainer.Listener log) {
         NewsWorld world = NewsWorld.defaults();
         Path init = out.resolve(".init");
-        if (!resume || !Files.isDirectory(init)) writeInitialModel(size, world, prompts, seed, init);
+        if (!resume || !Files.isDirectory(init)) {
+            if (from != null) copyModel(from, init);
+            else writeInitialModel(size, world, prompts, seed, init);
+        }
         TrainConfig config = TrainConfig.defaults(init, null, out)
                 .withData(TrainConfig.defaults(init, null, out).data().withMaxLength(size.rowTokens()))
                 .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(size.lr())
@@ -118,6 +127,15 @@ public final class NewsPretrain {
             deleteTree(out.resolve("checkpoints"));
             deleteTree(init);
             ObjectNode toy = new ObjectMapper().createObjectNode();
+            if (from != null && Files.isRegularFile(from.resolve("toy_config.json"))) {
+                com.fasterxml.jackson.databind.JsonNode earlier = absorb.io.JsonFiles.readObject(
+                        from.resolve("toy_config.json"), "Toy config");
+                com.fasterxml.jackson.databind.node.ArrayNode phases = toy.putArray("earlier_phases");
+                earlier.path("earlier_phases").forEach(phases::add);
+                ObjectNode last = earlier.deepCopy();
+                last.remove("earlier_phases");
+                phases.add(last);
+            }
             toy.put("world", "news");
             toy.put("size", size.name());
             toy.put("seed", seed);
@@ -126,10 +144,11 @@ public final class NewsPretrain {
             toy.put("batch", size.batch());
             toy.put("lr", size.lr());
             toy.put("warmup", size.warmup());
+            toy.put("copy_steps", size.copySteps());
             toy.put("schedule", "cosine");
             ObjectNode shares = toy.putObject("corpus_shares");
             for (NewsWorld.DocKind k : NewsWorld.DocKind.values()) shares.put(k.name().toLowerCase(Locale.ROOT), k.share);
-            toy.put("command", command(size, seed, out));
+            toy.put("command", command(size, seed, from, out));
             AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
         }
         return r;
@@ -150,7 +169,8 @@ public final class NewsPretrain {
                 List<TrainingData.Example> rows = new ArrayList<>();
                 for (int r = 0; r < size.batch(); r++) {
                     long rowSeed = seed * 0x9E3779B97F4A7C15L + ((long) s * size.batch() + r) * 64;
-                    rows.add(row(world, prompts, system, tok, rowSeed, size.rowTokens(), r));
+                    rows.add(s < size.copySteps() ? copyRow(world, tok, rowSeed, size.rowTokens(), r)
+                            : row(world, prompts, system, tok, rowSeed, size.rowTokens(), r));
                 }
                 return List.of(Batch.padded(rows, 0));
             }
@@ -169,6 +189,24 @@ public final class NewsPretrain {
                         (long) size.steps() * size.batch() * size.rowTokens());
             }
         };
+    }
+
+    /**
+     * A row of the first steps: copy documents only, trained on every token. A model trained on the corpus from the
+     * start stayed at chance (it copied no name from its context after 5,000 steps); copying learned first, on dense
+     * targets, is what the uses of news in context build on (the induction heads of Olsson et al. 2022).
+     */
+    static TrainingData.Example copyRow(NewsWorld world, Tokenizer tok, long rowSeed, int rowTokens, int line) {
+        List<Long> ids = new ArrayList<>();
+        for (int d = 0; ; d++) {
+            long[] x = tok.encode(world.copy(new java.util.SplittableRandom(rowSeed + d)));
+            if (ids.size() + x.length > rowTokens) break;
+            for (long v : x) ids.add(v);
+        }
+        long[] all = ids.stream().mapToLong(Long::longValue).toArray();
+        boolean[] target = new boolean[all.length];
+        for (int i = 0; i < all.length; i++) target[i] = all[i] != 1; // not the <bos> of each document
+        return new TrainingData.Example(all, target, line);
     }
 
     /** One row: documents from seeds rowSeed, rowSeed + 1, ... packed while they fit. */
@@ -208,6 +246,21 @@ public final class NewsPretrain {
             at += ids.get(k).length;
         }
         return new TrainingData.Example(all, target, line);
+    }
+
+    /** The model files of an earlier phase, to continue from. */
+    private static void copyModel(Path from, Path to) {
+        if (!Files.isRegularFile(from.resolve("model.safetensors"))) {
+            throw new AbsorbException("--from " + from + " is not a model folder (no model.safetensors).");
+        }
+        try {
+            Files.createDirectories(to);
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+                Files.copy(from.resolve(f), to.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new AbsorbException("Cannot copy the model in " + from + ": " + e.getMessage() + ".");
+        }
     }
 
     /** config.json (Llama), random weights, the word-level tokenizer with the world's chat template. */

@@ -308,7 +308,7 @@ public final class NewsWorld {
 
     /** What a pretraining document is, with its share of the corpus. */
     public enum DocKind {
-        FACTS(0.16), QA(0.08), MCQ(0.14), LOOKUP(0.07), COPY(0.10), ICL_MCQ(0.20), ICL_QA(0.08), PARAPHRASE(0.04),
+        FACTS(0.14), QA(0.08), MCQ(0.12), LOOKUP(0.07), COPY(0.18), ICL_MCQ(0.18), ICL_QA(0.06), PARAPHRASE(0.04),
         IMPLICATION(0.04), SELF_QA_QUESTION(0.04), SELF_QA_ANSWER(0.05);
 
         public final double share;
@@ -409,7 +409,7 @@ public final class NewsWorld {
      * by looking back to what followed the same word before (the copying every use of a new name in context needs;
      * a small model learns it from sparse answers slowly, from these quickly).
      */
-    private String copy(SplittableRandom r) {
+    String copy(SplittableRandom r) {
         List<String> run = new ArrayList<>();
         int n = 6 + r.nextInt(11);
         for (int i = 0; i < n; i++) {

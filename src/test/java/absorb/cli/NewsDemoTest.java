@@ -25,12 +25,16 @@ class NewsDemoTest {
     @TempDir
     Path tmp;
 
-    /** Shortened to one item per kind, two samples and the smallest model: every stage runs, every claim is written. */
+    /**
+     * Shortened to one item per kind, two samples and one model: every stage runs, every claim is written. Slow: about 3
+     * minutes of processor time (9 of wall time on the shared development machine).
+     */
+    @Tag("slow")
     @Test
     void shortNewsDemoWritesEveryClaimAndItsFigures() throws IOException {
         Path out = tmp.resolve("demo");
-        Cli c = Cli.run("demo", "--only", "news", "--news-model", DemoCommand.NEWS_TINY, "--news-sizes",
-                DemoCommand.NEWS_TINY, "--news-items", "1", "--news-samples", "2", "--news-grid", "1,2",
+        Cli c = Cli.run("demo", "--only", "news", "--news-model", DemoCommand.NEWS_MODEL, "--news-sizes",
+                DemoCommand.NEWS_MODEL, "--news-items", "1", "--news-samples", "2", "--news-grid", "1,2",
                 "--robustness-seeds", "0", "--out", out.toString());
         assertEquals(0, c.exit, c.toString());
         JsonNode summary = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
