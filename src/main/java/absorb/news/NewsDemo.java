@@ -64,7 +64,7 @@ public final class NewsDemo {
             if (k == 0) first = r;
             List<Claim> claims = new ArrayList<>(claims(r, s));
             claims.addAll(scalingClaims(s, prompts, seed, out.resolve(k == 0 ? "scaling" : "scaling-seed-" + seed),
-                    k == 0 ? log : line -> { }, k == 0 ? report : null));
+                    k == 0 ? log : line -> { }));
             bySeed.add(claims);
         }
         report.section("New News on the toy news world");
@@ -169,8 +169,7 @@ public final class NewsDemo {
      * the trends show: accuracy rises with compute for every size, and the largest model reaches the target with
      * fewer samples per item than the smallest.
      */
-    private static List<Claim> scalingClaims(Settings s, Prompts prompts, long seed, Path out, Consumer<String> log,
-            HtmlReport report) {
+    private static List<Claim> scalingClaims(Settings s, Prompts prompts, long seed, Path out, Consumer<String> log) {
         List<Path> runs = new ArrayList<>();
         for (Path model : s.sizes()) {
             Path run = out.resolve(model.getFileName().toString());

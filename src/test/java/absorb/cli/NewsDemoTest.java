@@ -25,6 +25,13 @@ class NewsDemoTest {
     @TempDir
     Path tmp;
 
+    @Test
+    void badHalfOrNewsOptionIsOneSentence() {
+        Cli.refused("--only words", "demo", "--only", "words", "--out", tmp.resolve("a").toString());
+        Cli.refused("--news-items", "demo", "--only", "news", "--news-items", "0", "--out", tmp.resolve("b").toString());
+        assertTrue(!Files.exists(tmp.resolve("a")) && !Files.exists(tmp.resolve("b")), "nothing written");
+    }
+
     /**
      * Shortened to one item per kind, two samples and one model: every stage runs, every claim is written. Slow: about 3
      * minutes of processor time (9 of wall time on the shared development machine).
