@@ -41,11 +41,11 @@ public final class NewsPretrain {
 
     /** A model and its training: {@code steps} steps of {@code batch} rows of at most {@code rowTokens} tokens. */
     public record Size(String name, int layers, int hidden, int heads, int intermediate, int steps, int rowTokens,
-            int batch, double lr, int warmup, int copySteps, List<String> options) {
+            int batch, double lr, int warmup, int copySteps, Map<NewsWorld.DocKind, Double> shares, List<String> options) {
         public static final Map<String, Size> PRESETS = Map.of(
-                "tiny", new Size("tiny", 2, 64, 4, 256, 5000, 192, 8, 3e-3, 100, 1000, List.of()),
-                "small", new Size("small", 3, 96, 4, 384, 5000, 192, 8, 2e-3, 100, 1000, List.of()),
-                "base", new Size("base", 4, 128, 4, 512, 5000, 192, 8, 1.5e-3, 100, 1000, List.of()));
+                "tiny", new Size("tiny", 2, 64, 4, 256, 5000, 192, 8, 3e-3, 100, 1000, null, List.of()),
+                "small", new Size("small", 3, 96, 4, 384, 5000, 192, 8, 2e-3, 100, 1000, null, List.of()),
+                "base", new Size("base", 4, 128, 4, 512, 5000, 192, 8, 1.5e-3, 100, 1000, null, List.of()));
 
         public static Size of(String name) {
             Size s = PRESETS.get(name);
@@ -54,26 +54,51 @@ public final class NewsPretrain {
         }
 
         public Size withSteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, n, rowTokens, batch, lr, warmup, copySteps, with("--steps " + n));
+            return new Size(name, layers, hidden, heads, intermediate, n, rowTokens, batch, lr, warmup, copySteps, shares, with("--steps " + n));
         }
 
         public Size withLr(double rate) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, rate, warmup, copySteps,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, rate, warmup, copySteps, shares,
                     with("--lr " + rate));
         }
 
         public Size withBatch(int rows) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup, copySteps,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup, copySteps, shares,
                     with("--batch " + rows));
         }
 
         public Size withWarmup(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, copySteps, with("--warmup " + n));
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, copySteps, shares, with("--warmup " + n));
         }
 
         public Size withCopySteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, n,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, n, shares,
                     with("--copy-steps " + n));
+        }
+
+        /** Other shares of document kinds ("lookup=0.5,mcq=0.25"): a phase that practises some skills. */
+        public Size withShares(String spec) {
+            Map<NewsWorld.DocKind, Double> m = new java.util.EnumMap<>(NewsWorld.DocKind.class);
+            for (String part : spec.split(",")) {
+                String[] kv = part.strip().split("=");
+                NewsWorld.DocKind k;
+                double v;
+                try {
+                    k = NewsWorld.DocKind.valueOf(kv[0].strip().toUpperCase(Locale.ROOT));
+                    v = Double.parseDouble(kv[1].strip());
+                } catch (RuntimeException e) {
+                    throw new AbsorbException("--shares " + spec + " is not a list of KIND=SHARE (kinds: "
+                            + java.util.Arrays.stream(NewsWorld.DocKind.values()).map(x -> x.name().toLowerCase(Locale.ROOT))
+                                    .collect(java.util.stream.Collectors.joining(", ")) + ").");
+                }
+                if (!(v >= 0)) throw new AbsorbException("--shares " + spec + ": a share must be 0 or more.");
+                m.put(k, v);
+            }
+            if (m.values().stream().mapToDouble(Double::doubleValue).sum() <= 0) {
+                throw new AbsorbException("--shares " + spec + " gives every kind a share of 0.");
+            }
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, copySteps, m,
+                    with("--shares " + spec));
         }
 
         private List<String> with(String option) {
@@ -95,7 +120,7 @@ public final class NewsPretrain {
     /** Trains a model of {@code size} into {@code out} with {@code seed}; {@code log} receives progress lines. */
     public static Trainer.Result run(Size size, long seed, Path from, Prompts prompts, Path out, boolean resume,
             int evalEvery, Trainer.Listener log) {
-        NewsWorld world = NewsWorld.defaults();
+        NewsWorld world = size.shares() == null ? NewsWorld.defaults() : NewsWorld.defaults().withShares(size.shares());
         Path init = out.resolve(".init");
         if (!resume || !Files.isDirectory(init)) {
             if (from != null) copyModel(from, init);
@@ -147,7 +172,7 @@ public final class NewsPretrain {
             toy.put("copy_steps", size.copySteps());
             toy.put("schedule", "cosine");
             ObjectNode shares = toy.putObject("corpus_shares");
-            for (NewsWorld.DocKind k : NewsWorld.DocKind.values()) shares.put(k.name().toLowerCase(Locale.ROOT), k.share);
+            world.shares().forEach((k, v) -> shares.put(k.name().toLowerCase(Locale.ROOT), v));
             toy.put("command", command(size, seed, from, out));
             AtomicFile.writeString(out.resolve("toy_config.json"), toy.toPrettyString());
         }

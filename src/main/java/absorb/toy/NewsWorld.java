@@ -94,6 +94,7 @@ public final class NewsWorld {
     static final int ITEMS_PER_KIND = 15, CONTROL_ITEMS = 8;
 
     private final Settings settings;
+    private final Map<DocKind, Double> shares = new java.util.EnumMap<>(DocKind.class);
     private final List<Entity> entities = new ArrayList<>();
     private final Map<String, Entity> byName = new LinkedHashMap<>();
     private final Map<String, String> personCity = new LinkedHashMap<>();
@@ -101,6 +102,7 @@ public final class NewsWorld {
 
     public NewsWorld(Settings settings) {
         this.settings = settings;
+        for (DocKind k : DocKind.values()) shares.put(k, k.share);
         SplittableRandom r = new SplittableRandom(settings.seed());
         List<String> names = syllableNames();
         Collections.shuffle(names, new java.util.Random(r.nextLong()));
@@ -119,6 +121,18 @@ public final class NewsWorld {
 
     public static NewsWorld defaults() {
         return new NewsWorld(Settings.defaults());
+    }
+
+    /** The same world with other shares of document kinds (normalised to sum to one; kinds not named get none). */
+    public NewsWorld withShares(Map<DocKind, Double> wanted) {
+        NewsWorld w = new NewsWorld(settings);
+        double sum = wanted.values().stream().mapToDouble(Double::doubleValue).sum();
+        for (DocKind k : DocKind.values()) w.shares.put(k, wanted.getOrDefault(k, 0.0) / sum);
+        return w;
+    }
+
+    public Map<DocKind, Double> shares() {
+        return java.util.Collections.unmodifiableMap(shares);
     }
 
     public List<Entity> entities() {
@@ -334,7 +348,7 @@ public final class NewsWorld {
         double u = r.nextDouble(), acc = 0;
         DocKind kind = DocKind.FACTS;
         for (DocKind k : DocKind.values()) {
-            acc += k.share;
+            acc += shares.get(k);
             if (u < acc) {
                 kind = k;
                 break;
