@@ -159,6 +159,14 @@ final class DemoCommand implements Callable<Integer> {
         List<Path> sizes = newsSizes != null ? newsSizes : java.util.Arrays.stream(NEWS_SIZES.split(","))
                 .map(r -> Home.resolve(Path.of(r))).filter(Files::isDirectory).toList();
         if (sizes.isEmpty()) sizes = List.of(main);
+        List<Path> named = new java.util.ArrayList<>(sizes);
+        named.add(0, main);
+        for (Path m : named) {
+            if (!Files.isRegularFile(m.resolve("config.json"))) {
+                throw new AbsorbException("The news model " + m + " is not a model folder (no config.json); see --news-model"
+                        + " and --news-sizes.");
+            }
+        }
         Path world = Home.resolve(Path.of(NEWS_WORLD));
         List<NewsItem> items = new java.util.ArrayList<>();
         java.util.Map<String, Integer> perKind = new java.util.HashMap<>();

@@ -29,7 +29,10 @@ class NewsDemoTest {
     void badHalfOrNewsOptionIsOneSentence() {
         Cli.refused("--only words", "demo", "--only", "words", "--out", tmp.resolve("a").toString());
         Cli.refused("--news-items", "demo", "--only", "news", "--news-items", "0", "--out", tmp.resolve("b").toString());
-        assertTrue(!Files.exists(tmp.resolve("a")) && !Files.exists(tmp.resolve("b")), "nothing written");
+        Cli.refused("not a model folder", "demo", "--only", "news", "--news-model", tmp.resolve("none").toString(),
+                "--out", tmp.resolve("c").toString());
+        assertTrue(!Files.exists(tmp.resolve("a")) && !Files.exists(tmp.resolve("b")) && !Files.exists(tmp.resolve("c")),
+                "nothing written");
     }
 
     /**
