@@ -2,6 +2,12 @@ package absorb.cli;
 
 import absorb.AbsorbException;
 import absorb.graphs.GraphDemo;
+import absorb.news.NewsDemo;
+import absorb.news.NewsItem;
+import absorb.news.NewsSets;
+import absorb.news.NewsTraining;
+import absorb.toy.NewsWorld;
+import absorb.train.TrainConfig;
 import absorb.model.Compute;
 import absorb.model.LanguageModel;
 import absorb.report.HtmlReport;
@@ -19,13 +25,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "In-context representations on the bundled model, offline, in a few minutes: grid, ring and"
-                + " hexagonal lattice runs, the attention heads' scores and the ablation of the induction heads, the"
-                + " critical-context sweep with its power law, the semantic conflict, one report.html and a summary.json"
-                + " of the claims.")
+        description = "Both studies on the bundled models, offline: in-context representations of a graph (grid, ring"
+                + " and hexagonal lattice runs, the attention heads' scores and the ablation of the induction heads, the"
+                + " critical-context sweep with its power law, the semantic conflict), then New News on the toy news"
+                + " world (no news, ICL, the four System-2 protocols, shadowing, ICL after fine-tuning, retention,"
+                + " accuracy against compute across model sizes); one report.html and a summary.json of the claims.")
 final class DemoCommand implements Callable<Integer> {
     /** The bundled model, relative to absorb's folder. */
     static final String BUNDLED = GraphDemo.BUNDLED_MODEL;
+    /** The news world's bundled models and files. */
+    static final String NEWS_MODEL = "models/news-small", NEWS_SIZES = "models/news-tiny,models/news-small,models/news-base",
+            NEWS_WORLD = "data/news-world";
+
+    @Option(names = "--only", paramLabel = "STUDY", description = "Run one half: graphs or news (default: both).")
+    String only;
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model folder (default: the bundled " + BUNDLED + ").")
     Path model;
@@ -66,6 +79,27 @@ final class DemoCommand implements Callable<Integer> {
                     + " many it holds (3; 0 to skip).")
     int robustnessSeeds;
 
+    @Option(names = "--news-model", paramLabel = "DIR",
+            description = "The news world model the protocols are compared on (default: the bundled " + NEWS_MODEL + ").")
+    Path newsModel;
+
+    @Option(names = "--news-sizes", split = ",", paramLabel = "DIRS",
+            description = "News world models of several sizes for accuracy against compute, smallest first (default:"
+                    + " the bundled " + NEWS_SIZES + ").")
+    List<Path> newsSizes;
+
+    @Option(names = "--news-items", defaultValue = "15", paramLabel = "N",
+            description = "News items per kind (of 15; fewer for a quick look).")
+    int newsItems;
+
+    @Option(names = "--news-samples", defaultValue = "8", paramLabel = "N",
+            description = "System-2 samples per news item for the comparison of protocols (8).")
+    int newsSamples;
+
+    @Option(names = "--news-grid", defaultValue = "1,2,4,8", split = ",", paramLabel = "LIST",
+            description = "Samples per news item of the accuracy-against-compute curves (1,2,4,8).")
+    List<Integer> newsGrid;
+
     @Mixin
     ThreadOptions threads;
 
@@ -74,16 +108,36 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (only != null && !only.equals("graphs") && !only.equals("news")) {
+            throw new AbsorbException("--only " + only + " is not a half of the demo; use graphs or news.");
+        }
+        boolean graphs = only == null || only.equals("graphs"), news = only == null || only.equals("news");
         PrintWriter result = spec.commandLine().getOut(); // the findings; progress goes to standard error
         GraphDemo.Settings settings = new GraphDemo.Settings(context, window, batch, sweep, sweepSampling, seed,
                 robustnessSeeds);
-        Path dir = model != null ? model : bundledModel();
         threads.apply();
+        NewsDemo.Settings newsSettings = news ? newsSettings() : null;
         long t0 = System.nanoTime();
-        Summary summary = new Summary().put("model", dir.toString());
-        HtmlReport report = new HtmlReport("absorb demo: in-context representations of a graph");
-        try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
-            GraphDemo.run(lm, dir, adapter, settings, out, report, summary, DemoCommand::log, result::println);
+        Summary summary = new Summary();
+        HtmlReport report = new HtmlReport(graphs && news ? "absorb demo: in-context representations of a graph, and New"
+                + " News on a toy world" : graphs ? "absorb demo: in-context representations of a graph"
+                : "absorb demo: New News on a toy world");
+        if (graphs) {
+            Path dir = model != null ? model : bundledModel();
+            summary.put("model", dir.toString());
+            try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
+                GraphDemo.run(lm, dir, adapter, settings, out, report, summary, DemoCommand::log, result::println);
+            }
+        }
+        if (news) {
+            summary.put("news_model", newsSettings.model().toString());
+            long tn = System.nanoTime();
+            NewsDemo.run(newsSettings, absorb.news.Prompts.load(Home.resolve(Path.of("data/newnews/prompts"))),
+                    out.resolve("news"), report, summary, line -> {
+                        if (line.startsWith("news.")) result.println(line);
+                        else log(line);
+                    });
+            log(String.format(Locale.ROOT, "news: %.0f s", (System.nanoTime() - tn) / 1e9));
         }
         summary.section(report, 1, "Summary: what the demo shows", GraphDemo.summaryIntro(settings), out);
         summary.write(out.resolve("summary.json"), (System.nanoTime() - t0) / 1e9);
@@ -95,6 +149,44 @@ final class DemoCommand implements Callable<Integer> {
                 out.resolve("report.html"), out.resolve("summary.json")));
         result.flush();
         return 0;
+    }
+
+    /** The news half's settings: the bundled news world models and files unless named. */
+    private NewsDemo.Settings newsSettings() {
+        if (newsItems < 1 || newsItems > 15) throw new AbsorbException("--news-items must be 1 to 15, not " + newsItems + ".");
+        Path main = newsModel != null ? newsModel : bundled(NEWS_MODEL);
+        // the bundled sizes that are present (all three once trained; see docs/toy-worlds.md)
+        List<Path> sizes = newsSizes != null ? newsSizes : java.util.Arrays.stream(NEWS_SIZES.split(","))
+                .map(r -> Home.resolve(Path.of(r))).filter(Files::isDirectory).toList();
+        if (sizes.isEmpty()) sizes = List.of(main);
+        List<Path> named = new java.util.ArrayList<>(sizes);
+        named.add(0, main);
+        for (Path m : named) {
+            if (!Files.isRegularFile(m.resolve("config.json"))) {
+                throw new AbsorbException("The news model " + m + " is not a model folder (no config.json); see --news-model"
+                        + " and --news-sizes.");
+            }
+        }
+        Path world = Home.resolve(Path.of(NEWS_WORLD));
+        List<NewsItem> items = new java.util.ArrayList<>();
+        java.util.Map<String, Integer> perKind = new java.util.HashMap<>();
+        for (NewsItem i : NewsSets.load(world.resolve("news.jsonl"))) {
+            if (perKind.merge(i.domain(), 1, Integer::sum) <= newsItems) items.add(i);
+        }
+        List<NewsItem> control = NewsSets.load(world.resolve("control.jsonl"));
+        java.util.Set<String> unrehearsed = NewsWorld.readUnrehearsed(world.resolve("unrehearsed.txt"));
+        TrainConfig training = NewsTraining.defaults(main, null, null);
+        return new NewsDemo.Settings(main, sizes, items, control, unrehearsed, newsSamples, newsGrid, training, seed,
+                robustnessSeeds, 32);
+    }
+
+    private static Path bundled(String relative) {
+        Path p = Home.resolve(Path.of(relative));
+        if (!Files.isDirectory(p)) {
+            throw new AbsorbException("The bundled model " + p + " is missing; run absorb through its ./absorb launcher,"
+                    + " or rebuild it as docs/toy-worlds.md describes.");
+        }
+        return p;
     }
 
     static Path bundledModel() {

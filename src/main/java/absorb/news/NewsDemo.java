@@ -47,7 +47,10 @@ public final class NewsDemo {
 
     private NewsDemo() {}
 
-    /** Runs the experiments into {@code out}, adds their sections to {@code report} and their claims to {@code summary}. */
+    /**
+     * Runs the experiments into {@code out} (a folder directly under the demo's, where summary.json goes), adds their
+     * sections to {@code report} and their claims to {@code summary}.
+     */
     public static void run(Settings s, Prompts prompts, Path out, HtmlReport report, Summary summary, Consumer<String> log) {
         List<List<Claim>> bySeed = new ArrayList<>();
         long[] others = new long[s.robustnessSeeds()];
@@ -61,14 +64,40 @@ public final class NewsDemo {
             if (k == 0) first = r;
             List<Claim> claims = new ArrayList<>(claims(r, s));
             claims.addAll(scalingClaims(s, prompts, seed, out.resolve(k == 0 ? "scaling" : "scaling-seed-" + seed),
-                    k == 0 ? log : line -> { }, k == 0 ? report : null));
+                    k == 0 ? log : line -> { }));
             bySeed.add(claims);
         }
         report.section("New News on the toy news world");
+        report.paragraph("The model learned a fixed knowledge base in pretraining (entities with a colour, a size, an owner"
+                + " and a home city); each news item binds a name it has never seen to a known entity, and the questions"
+                + " about the new name need one hop through that knowledge (two for the owner's city). The System-2"
+                + " skills the model learned never touch a home city: the city and two-hop questions measure what fine-tuning integrates beyond what it rehearses.");
         first.section(report, out.resolve("comparison"));
-        List<Claim> all = Claim.acrossSeeds(bySeed.get(0), bySeed.subList(1, bySeed.size()), others);
+        scalingSection(s, out.resolve("scaling"), report);
+        String dir = out.getFileName().toString();
+        List<Claim> shown = new ArrayList<>();
+        for (Claim c : bySeed.get(0)) {
+            shown.add(c.name().startsWith("news.scaling.") ? c.shownBy(dir + "/scaling/accuracy_vs_compute.png",
+                    "Accuracy without the news after Self-QA against training FLOPs and samples per item, one line per"
+                            + " model size.")
+                    : c.shownBy(dir + "/comparison/accuracy_by_protocol.png", "No-news accuracy of the base model and"
+                            + " after each fine-tuning, beside ICL and the options-only baseline."));
+        }
+        List<Claim> all = Claim.acrossSeeds(shown, bySeed.subList(1, bySeed.size()), others);
         all.forEach(c -> log.accept(c.line()));
         summary.add(all);
+    }
+
+    /** The accuracy-against-compute figure of the demo's seed. */
+    private static void scalingSection(Settings s, Path out, HtmlReport report) {
+        List<Path> runs = s.sizes().stream().map(m -> out.resolve(m.getFileName().toString())).toList();
+        NewsScaling.Result r = NewsScaling.of(runs, "self-qa", null);
+        report.section("Accuracy against training compute");
+        report.paragraph("Self-QA fine-tuning of models of " + s.sizes().size() + " sizes on " + s.samplesGrid()
+                + " samples per news item; the target, half way from no news to ICL, is " + f(r.target()) + ".");
+        report.figure(fileBytes(out.resolve("accuracy_vs_compute.png")), "Accuracy without the news after Self-QA"
+                + " fine-tuning against its training FLOPs (left) and against samples per news item (right), one line"
+                + " per model size.");
     }
 
     /** The protocols compared on the main model, with shadowing, ICL after fine-tuning and retention. */
@@ -127,9 +156,11 @@ public final class NewsDemo {
         double retention = selfQa == null ? Double.NaN : selfQa.retention();
         out.add(Claim.of("news.retention_accuracy", retention, ">= " + MIN_RETENTION, retention >= MIN_RETENTION,
                 "pretrained facts answered right before fine-tuning, still right after the Self-QA fine-tuning"));
+        long asked = s.items().stream().flatMap(i -> i.questions().stream()).filter(q -> s.unrehearsed().contains(q.id()))
+                .count();
         out.add(Claim.measurement("news.unrehearsed_accuracy", unrehearsed, "after Self-QA, without the news, on the "
-                + s.unrehearsed().size() + " questions of uses the System-2 prompts never practise (an attribute never"
-                + " asked about, two hops, comparisons between news items); with the news in context " + f(unrehearsedIcl)));
+                + asked + " questions of uses the System-2 prompts never practise (an attribute they never ask about,"
+                + " two hops); with the news in context " + f(unrehearsedIcl)));
         return out;
     }
 
@@ -138,8 +169,7 @@ public final class NewsDemo {
      * the trends show: accuracy rises with compute for every size, and the largest model reaches the target with
      * fewer samples per item than the smallest.
      */
-    private static List<Claim> scalingClaims(Settings s, Prompts prompts, long seed, Path out, Consumer<String> log,
-            HtmlReport report) {
+    private static List<Claim> scalingClaims(Settings s, Prompts prompts, long seed, Path out, Consumer<String> log) {
         List<Path> runs = new ArrayList<>();
         for (Path model : s.sizes()) {
             Path run = out.resolve(model.getFileName().toString());
@@ -153,14 +183,6 @@ public final class NewsDemo {
         }
         NewsScaling.Result r = NewsScaling.of(runs, "self-qa", null);
         NewsScaling.write(r, "self-qa", out);
-        if (report != null) {
-            report.section("Accuracy against training compute");
-            report.paragraph("Self-QA fine-tuning of models of " + s.sizes().size() + " sizes on " + s.samplesGrid()
-                    + " samples per news item; the target, half way from no news to ICL, is " + f(r.target()) + ".");
-            report.figure(fileBytes(out.resolve("accuracy_vs_compute.png")), "Accuracy without the news after Self-QA"
-                    + " fine-tuning against its training FLOPs (left) and against samples per news item (right), one line"
-                    + " per model size.");
-        }
         List<Claim> out2 = new ArrayList<>();
         double minSlope = Double.POSITIVE_INFINITY;
         for (NewsScaling.Trend t : r.trends()) minSlope = Math.min(minSlope, t.b());

@@ -19,6 +19,11 @@ public final class WordTokenizer {
 
     /** Writes tokenizer.json and tokenizer_config.json for {@code words} into {@code dir}. */
     public static void write(Path dir, List<String> words) {
+        write(dir, words, null);
+    }
+
+    /** As above, with a Jinja chat template in tokenizer_config.json (null: none). */
+    public static void write(Path dir, List<String> words, String chatTemplate) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
@@ -67,6 +72,7 @@ public final class WordTokenizer {
         config.put("unk_token", "<unk>");
         config.put("model_max_length", 2048);
         config.put("clean_up_tokenization_spaces", false);
+        if (chatTemplate != null) config.put("chat_template", chatTemplate);
         AtomicFile.writeString(dir.resolve("tokenizer_config.json"), config.toPrettyString());
     }
 

@@ -51,4 +51,37 @@ class ToyCommandTest {
                 tmp.resolve("z").toString());
         assertFalse(Files.exists(tmp.resolve("z")), "nothing is written for a refused --from");
     }
+
+    /**
+     * The news world: a few steps write an ordinary HF chat model (its template renders the evaluation's prompts and
+     * the model answers with a letter token), then a second phase continues it; `toy world` writes the demo's files.
+     */
+    @Test
+    void newsWorldTrainsAChatModelAndWritesItsFiles() throws IOException {
+        Path out = tmp.resolve("news");
+        Cli c = Cli.run("toy", "pretrain", "--world", "news", "--size", "tiny", "--steps", "3", "--copy-steps", "1",
+                "--eval-every", "0", "--out", out.toString());
+        assertEquals(0, c.exit, c.toString());
+        JsonNode tc = new ObjectMapper().readTree(out.resolve("tokenizer_config.json").toFile());
+        assertTrue(tc.get("chat_template").asText().contains("<assistant>"));
+        JsonNode toy = new ObjectMapper().readTree(out.resolve("toy_config.json").toFile());
+        assertEquals("news", toy.get("world").asText());
+        assertEquals(1, toy.get("copy_steps").asInt());
+        Path next = tmp.resolve("news2");
+        Cli n = Cli.run("toy", "pretrain", "--world", "news", "--size", "tiny", "--seed", "1", "--steps", "2",
+                "--copy-steps", "0", "--eval-every", "0", "--from", out.toString(), "--out", next.toString());
+        assertEquals(0, n.exit, n.toString());
+        JsonNode toy2 = new ObjectMapper().readTree(next.resolve("toy_config.json").toFile());
+        assertEquals(1, toy2.get("earlier_phases").size());
+        assertTrue(toy2.get("command").asText().contains("--from " + out), toy2.get("command").asText());
+
+        Path world = tmp.resolve("world");
+        assertEquals(0, Cli.run("toy", "world", "--world", "news", "--out", world.toString()).exit);
+        assertEquals(Files.readString(Path.of("data/news-world/news.jsonl")), Files.readString(world.resolve("news.jsonl")),
+                "the shipped files are what the world writes");
+        assertEquals(Files.readString(Path.of("data/news-world/unrehearsed.txt")),
+                Files.readString(world.resolve("unrehearsed.txt")));
+        Cli.refused("--batch", "toy", "pretrain", "--size", "tiny", "--batch", "4", "--out", tmp.resolve("g").toString());
+        Cli.refused("--size", "toy", "pretrain", "--world", "news", "--size", "huge", "--out", tmp.resolve("h").toString());
+    }
 }
