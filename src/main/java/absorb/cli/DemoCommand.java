@@ -25,11 +25,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Both studies on the bundled models, offline: in-context representations of a graph (grid, ring"
+        description = "The studies on the bundled models, offline: in-context representations of a graph (grid, ring"
                 + " and hexagonal lattice runs, the attention heads' scores and the ablation of the induction heads, the"
-                + " critical-context sweep with its power law, the semantic conflict), then New News on the toy news"
-                + " world (no news, ICL, the four System-2 protocols, shadowing, ICL after fine-tuning, retention,"
-                + " accuracy against compute across model sizes); one report.html and a summary.json of the claims.")
+                + " critical-context sweep with its power law, the semantic conflict); with --only news or both, New"
+                + " News on the toy news world (no news, ICL, the four System-2 protocols, shadowing, ICL after"
+                + " fine-tuning, retention, accuracy against compute across model sizes); one report.html and a"
+                + " summary.json of the claims.")
 final class DemoCommand implements Callable<Integer> {
     /** The bundled model, relative to absorb's folder. */
     static final String BUNDLED = GraphDemo.BUNDLED_MODEL;
@@ -37,7 +38,15 @@ final class DemoCommand implements Callable<Integer> {
     static final String NEWS_MODEL = "models/news-small", NEWS_SIZES = "models/news-tiny,models/news-small,models/news-base",
             NEWS_WORLD = "data/news-world";
 
-    @Option(names = "--only", paramLabel = "STUDY", description = "Run one half: graphs or news (default: both).")
+    /**
+     * The halves run by default. The news half stays opt-in until the bundled news world model answers lettered
+     * questions (docs/toy-worlds.md says where its training stands): until then its claims fail by construction.
+     */
+    static final String DEFAULT_HALVES = "graphs";
+
+    @Option(names = "--only", paramLabel = "STUDY", defaultValue = DEFAULT_HALVES,
+            description = "graphs, news or both (default: graphs, until the bundled news world model answers lettered"
+                    + " questions; see docs/toy-worlds.md).")
     String only;
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model folder (default: the bundled " + BUNDLED + ").")
@@ -108,10 +117,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (only != null && !only.equals("graphs") && !only.equals("news")) {
-            throw new AbsorbException("--only " + only + " is not a half of the demo; use graphs or news.");
+        if (!only.equals("graphs") && !only.equals("news") && !only.equals("both")) {
+            throw new AbsorbException("--only " + only + " is not a half of the demo; use graphs, news or both.");
         }
-        boolean graphs = only == null || only.equals("graphs"), news = only == null || only.equals("news");
+        boolean graphs = !only.equals("news"), news = !only.equals("graphs");
         PrintWriter result = spec.commandLine().getOut(); // the findings; progress goes to standard error
         GraphDemo.Settings settings = new GraphDemo.Settings(context, window, batch, sweep, sweepSampling, seed,
                 robustnessSeeds);
