@@ -37,8 +37,8 @@ class NewsDemoTest {
     }
 
     /**
-     * Shortened to one item per kind, two samples and one model: every stage runs, every claim is written. Slow: about 3
-     * minutes of processor time (9 of wall time on the shared development machine).
+     * Shortened to one item per kind, two samples and one model: every stage runs, every claim is written. Slow: about 20 s
+     * on a quiet machine (minutes when it is shared).
      */
     @Tag("slow")
     @Test
