@@ -123,24 +123,12 @@ public final class NewsPretrain {
         NewsWorld world = size.shares() == null ? NewsWorld.defaults() : NewsWorld.defaults().withShares(size.shares());
         Path init = out.resolve(".init");
         if (!resume || !Files.isDirectory(init)) {
-            if (from != null) copyModel(from, init);
+            if (from != null) ToyPretrain.copyModel(from, init);
             else writeInitialModel(size, world, prompts, seed, init);
         }
-        TrainConfig config = TrainConfig.defaults(init, null, out)
-                .withData(TrainConfig.defaults(init, null, out).data().withMaxLength(size.rowTokens()))
-                .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(size.lr())
-                        .withSchedule(TrainConfig.Schedule.COSINE, size.warmup()).withWeightDecay(0.01)
-                        .withBetas(0.9, 0.95))
-                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(1).withMaxSteps(size.steps()).withBatch(size.batch(), 1)
-                        .withSeed(seed).withCheckpoints(500, 2).withLogEvery(50).withResume(resume));
-        Path evalLog = out.resolve("eval.jsonl");
-        if (!resume) {
-            try {
-                Files.deleteIfExists(evalLog);
-            } catch (IOException e) {
-                throw new AbsorbException("Cannot reset " + evalLog + ": " + e.getMessage() + ".");
-            }
-        }
+        TrainConfig config = ToyPretrain.config(init, out, size.rowTokens(), size.lr(), size.warmup(), size.steps(),
+                size.batch(), seed, resume);
+        Path evalLog = ToyPretrain.evalLog(out, resume);
         Trainer.Result r;
         List<NewsItem> held = heldOut(world), control = world.control();
         try (Tokenizer tok = Tokenizer.load(init)) {
@@ -149,18 +137,11 @@ public final class NewsPretrain {
                             evalLog, log)).run();
         }
         if (!r.interrupted()) {
-            deleteTree(out.resolve("checkpoints"));
-            deleteTree(init);
+            ToyPretrain.deleteTree(out.resolve("checkpoints"));
+            ToyPretrain.deleteTree(init);
             ObjectNode toy = new ObjectMapper().createObjectNode();
-            if (from != null && Files.isRegularFile(from.resolve("toy_config.json"))) {
-                com.fasterxml.jackson.databind.JsonNode earlier = absorb.io.JsonFiles.readObject(
-                        from.resolve("toy_config.json"), "Toy config");
-                com.fasterxml.jackson.databind.node.ArrayNode phases = toy.putArray("earlier_phases");
-                earlier.path("earlier_phases").forEach(phases::add);
-                ObjectNode last = earlier.deepCopy();
-                last.remove("earlier_phases");
-                phases.add(last);
-            }
+            com.fasterxml.jackson.databind.node.ArrayNode phases = ToyPretrain.earlierPhases(from);
+            if (!phases.isEmpty()) toy.set("earlier_phases", phases);
             toy.put("world", "news");
             toy.put("size", size.name());
             toy.put("seed", seed);
@@ -273,21 +254,6 @@ public final class NewsPretrain {
         return new TrainingData.Example(all, target, line);
     }
 
-    /** The model files of an earlier phase, to continue from. */
-    private static void copyModel(Path from, Path to) {
-        if (!Files.isRegularFile(from.resolve("model.safetensors"))) {
-            throw new AbsorbException("--from " + from + " is not a model folder (no model.safetensors).");
-        }
-        try {
-            Files.createDirectories(to);
-            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-                Files.copy(from.resolve(f), to.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new AbsorbException("Cannot copy the model in " + from + ": " + e.getMessage() + ".");
-        }
-    }
-
     /** config.json (Llama), random weights, the word-level tokenizer with the world's chat template. */
     static void writeInitialModel(Size size, NewsWorld world, Prompts prompts, long seed, Path dir) {
         List<String> words = world.vocabulary(prompts);
@@ -366,14 +332,5 @@ public final class NewsPretrain {
             if (p.correct()) counts[0]++;
         }, line -> { });
         return counts[1] == 0 ? Double.NaN : (double) counts[0] / counts[1];
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        } catch (IOException e) {
-            throw new AbsorbException("Cannot remove " + dir + ": " + e.getMessage() + ".");
-        }
     }
 }

@@ -175,21 +175,9 @@ public final class ToyPretrain {
             if (from != null) copyModel(from, init);
             else writeInitialModel(size, world, seed, init);
         }
-        TrainConfig config = TrainConfig.defaults(init, null, out)
-                .withData(TrainConfig.defaults(init, null, out).data().withMaxLength(phase.length() + 1))
-                .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(phase.lr())
-                        .withSchedule(TrainConfig.Schedule.COSINE, phase.warmup()).withWeightDecay(0.01)
-                        .withBetas(0.9, 0.95))
-                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(1).withMaxSteps(phase.steps()).withBatch(phase.batch(), 1)
-                        .withSeed(seed).withCheckpoints(500, 2).withLogEvery(50).withResume(resume));
-        Path evalLog = out.resolve("eval.jsonl");
-        if (!resume) {
-            try {
-                Files.deleteIfExists(evalLog);
-            } catch (IOException e) {
-                throw new AbsorbException("Cannot reset " + evalLog + ": " + e.getMessage() + ".");
-            }
-        }
+        TrainConfig config = config(init, out, phase.length() + 1, phase.lr(), phase.warmup(), phase.steps(),
+                phase.batch(), seed, resume);
+        Path evalLog = evalLog(out, resume);
         Trainer.Result r;
         try (Tokenizer tok = Tokenizer.load(init)) {
             long[] wordIds = new long[world.words().size()];
@@ -201,14 +189,7 @@ public final class ToyPretrain {
             deleteTree(out.resolve("checkpoints"));
             deleteTree(init);
             ObjectNode toy = new ObjectMapper().createObjectNode();
-            ArrayNode phases = toy.putArray("earlier_phases");
-            if (from != null && Files.isRegularFile(from.resolve("toy_config.json"))) {
-                JsonNode earlier = JsonFiles.readObject(from.resolve("toy_config.json"), "Toy config");
-                earlier.path("earlier_phases").forEach(phases::add);
-                ObjectNode last = earlier.deepCopy();
-                last.remove("earlier_phases");
-                phases.add(last);
-            }
+            toy.set("earlier_phases", earlierPhases(from));
             toy.put("world", "graphs");
             toy.put("size", size.name());
             toy.put("seed", seed);
@@ -264,6 +245,48 @@ public final class ToyPretrain {
         };
     }
 
+    /**
+     * The pretraining run's settings (shared by both worlds): AdamW at {@code lr} with a cosine schedule after
+     * {@code warmup} steps, weight decay 0.01, betas (0.9, 0.95), one pass of {@code steps} batches, a checkpoint every
+     * 500 steps (two kept), a log line every 50.
+     */
+    static TrainConfig config(Path init, Path out, int maxLength, double lr, int warmup, int steps, int batch, long seed,
+            boolean resume) {
+        TrainConfig defaults = TrainConfig.defaults(init, null, out);
+        return defaults.withData(defaults.data().withMaxLength(maxLength))
+                .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(lr)
+                        .withSchedule(TrainConfig.Schedule.COSINE, warmup).withWeightDecay(0.01)
+                        .withBetas(0.9, 0.95))
+                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(1).withMaxSteps(steps).withBatch(batch, 1)
+                        .withSeed(seed).withCheckpoints(500, 2).withLogEvery(50).withResume(resume));
+    }
+
+    /** {@code out}/eval.jsonl, emptied unless the run resumes. */
+    static Path evalLog(Path out, boolean resume) {
+        Path evalLog = out.resolve("eval.jsonl");
+        if (!resume) {
+            try {
+                Files.deleteIfExists(evalLog);
+            } catch (IOException e) {
+                throw new AbsorbException("Cannot reset " + evalLog + ": " + e.getMessage() + ".");
+            }
+        }
+        return evalLog;
+    }
+
+    /** The phases that made the model in {@code from} (its toy_config.json's, then that config itself); none without it. */
+    static ArrayNode earlierPhases(Path from) {
+        ArrayNode phases = new ObjectMapper().createArrayNode();
+        if (from != null && Files.isRegularFile(from.resolve("toy_config.json"))) {
+            JsonNode earlier = JsonFiles.readObject(from.resolve("toy_config.json"), "Toy config");
+            earlier.path("earlier_phases").forEach(phases::add);
+            ObjectNode last = earlier.deepCopy();
+            last.remove("earlier_phases");
+            phases.add(last);
+        }
+        return phases;
+    }
+
     private static void checkModelFolder(Path from) {
         if (!Files.isRegularFile(from.resolve("model.safetensors"))) {
             throw new AbsorbException("--from " + from + " is not a model folder (no model.safetensors).");
@@ -271,7 +294,7 @@ public final class ToyPretrain {
     }
 
     /** The model files of an earlier phase, to continue from. */
-    private static void copyModel(Path from, Path to) {
+    static void copyModel(Path from, Path to) {
         checkModelFolder(from);
         try {
             Files.createDirectories(to);
@@ -339,7 +362,7 @@ public final class ToyPretrain {
         return Map.of("accuracy_final", acc[acc.length - 1], "spectral_r2", best);
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) return;
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
