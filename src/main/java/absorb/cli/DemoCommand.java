@@ -132,7 +132,7 @@ final class DemoCommand implements Callable<Integer> {
                 + " News on a toy world" : graphs ? "absorb demo: in-context representations of a graph"
                 : "absorb demo: New News on a toy world");
         if (graphs) {
-            Path dir = model != null ? model : bundledModel();
+            Path dir = model != null ? model : bundled(BUNDLED);
             summary.put("model", dir.toString());
             try (LanguageModel lm = LanguageModel.load(dir, adapter, Compute.CPU_FLOAT32)) {
                 GraphDemo.run(lm, dir, adapter, settings, out, report, summary, DemoCommand::log, result::println);
@@ -189,17 +189,9 @@ final class DemoCommand implements Callable<Integer> {
                 robustnessSeeds, 32);
     }
 
+    /** A bundled model's folder, {@code relative} to absorb's folder; refused in one sentence when it is missing. */
     private static Path bundled(String relative) {
         Path p = Home.resolve(Path.of(relative));
-        if (!Files.isDirectory(p)) {
-            throw new AbsorbException("The bundled model " + p + " is missing; run absorb through its ./absorb launcher,"
-                    + " or rebuild it as docs/toy-worlds.md describes.");
-        }
-        return p;
-    }
-
-    static Path bundledModel() {
-        Path p = Home.resolve(Path.of(BUNDLED));
         if (!Files.isDirectory(p)) {
             throw new AbsorbException("The bundled model " + p + " is missing; run absorb through its ./absorb launcher,"
                     + " or rebuild the model as docs/toy-worlds.md describes.");
