@@ -1,8 +1,5 @@
 package absorb.report;
 
-import absorb.io.AtomicFile;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -10,7 +7,7 @@ import java.util.List;
  * pixels, for high-density screens; HTML shows it at its size) and as SVG. Sizes are in CSS pixels, the size the
  * report shows the figure at, so that its text is as large on the page as it was drawn.
  */
-public final class Figure {
+public final class Figure extends Drawing {
     /** A single panel's size on the page: two fit side by side in the report. */
     public static final int WIDTH = 520, HEIGHT = 350;
 
@@ -36,43 +33,19 @@ public final class Figure {
         return new Figure(List.of(plots), panelWidth, panelHeight);
     }
 
+    @Override
     public int width() {
         return panelWidth * panels.size();
     }
 
+    @Override
     public int height() {
         return panelHeight;
     }
 
-    private void draw(Canvas c) {
+    @Override
+    void draw(Canvas c) {
         for (int i = 0; i < panels.size(); i++) panels.get(i).draw(c, i * panelWidth, 0, panelWidth, panelHeight);
-    }
-
-    public byte[] png() {
-        Canvas.Png c = new Canvas.Png(width(), height());
-        draw(c);
-        return c.bytes();
-    }
-
-    public String svg() {
-        Canvas.Svg c = new Canvas.Svg(width(), height());
-        draw(c);
-        return c.document();
-    }
-
-    /** Writes {@code base}.png and {@code base}.svg; returns the PNG. */
-    public byte[] write(Path base) {
-        byte[] png = writePng(base);
-        byte[] svg = svg().getBytes(StandardCharsets.UTF_8);
-        AtomicFile.write(base.resolveSibling(base.getFileName() + ".svg"), out -> out.write(svg));
-        return png;
-    }
-
-    /** Writes {@code base}.png only; returns it. */
-    public byte[] writePng(Path base) {
-        byte[] png = png();
-        AtomicFile.write(base.resolveSibling(base.getFileName() + ".png"), out -> out.write(png));
-        return png;
     }
 
     /** The width a PNG of a figure is shown at: its width in pixels over {@link Canvas#PNG_SCALE}. */

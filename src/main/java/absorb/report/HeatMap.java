@@ -1,12 +1,9 @@
 package absorb.report;
 
-import absorb.io.AtomicFile;
 import absorb.report.Canvas.Align;
 import absorb.report.Canvas.Pen;
 import absorb.report.Canvas.Text;
 import java.awt.Color;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,7 +12,7 @@ import java.util.Locale;
  * value printed in the cell when there is room, blank cells where there is no value (NaN); a colour bar on the right.
  * Sequential shading from viridis, so that the order of values survives colour blindness and grey printing.
  */
-public final class HeatMap {
+public final class HeatMap extends Drawing {
     private static final Color INK = new Color(0x222222);
     private final String title, xTitle, yTitle;
     private final List<String> columns, rows;
@@ -37,10 +34,12 @@ public final class HeatMap {
 
     private static final double CELL_W = 40, CELL_H = 28, LEFT = 64, TOP = 40, BAR = 70, BOTTOM = 48;
 
+    @Override
     public int width() {
         return (int) Math.ceil(LEFT + CELL_W * columns.size() + BAR + 12);
     }
 
+    @Override
     public int height() {
         return (int) Math.ceil(TOP + CELL_H * rows.size() + BOTTOM);
     }
@@ -51,7 +50,8 @@ public final class HeatMap {
         return Palette.sequential(Math.max(0, Math.min(1, t)));
     }
 
-    private void draw(Canvas c) {
+    @Override
+    void draw(Canvas c) {
         c.text(title, width() / 2.0, 22, Plot.TITLE, true, Align.MIDDLE, INK, 0);
         boolean printed = columns.size() <= 24;
         for (int r = 0; r < rows.size(); r++) {
@@ -90,26 +90,5 @@ public final class HeatMap {
         c.text(String.format(Locale.ROOT, "%.2g", max), bx + 18, TOP + Text.ascent(Plot.TICK), Plot.TICK, false, Align.START,
                 INK, 0);
         c.text(String.format(Locale.ROOT, "%.2g", min), bx + 18, TOP + bh, Plot.TICK, false, Align.START, INK, 0);
-    }
-
-    public byte[] png() {
-        Canvas.Png c = new Canvas.Png(width(), height());
-        draw(c);
-        return c.bytes();
-    }
-
-    public String svg() {
-        Canvas.Svg c = new Canvas.Svg(width(), height());
-        draw(c);
-        return c.document();
-    }
-
-    /** Writes {@code base}.png and {@code base}.svg; returns the PNG. */
-    public byte[] write(Path base) {
-        byte[] png = png();
-        byte[] svg = svg().getBytes(StandardCharsets.UTF_8);
-        AtomicFile.write(base.resolveSibling(base.getFileName() + ".png"), out -> out.write(png));
-        AtomicFile.write(base.resolveSibling(base.getFileName() + ".svg"), out -> out.write(svg));
-        return png;
     }
 }
