@@ -2,12 +2,9 @@ package absorb.toy;
 
 import absorb.AbsorbException;
 import absorb.io.AtomicFile;
-import absorb.model.Checkpoint;
-import absorb.model.Compute;
 import absorb.model.GenerationConfig;
 import absorb.model.LanguageModel;
 import absorb.model.LocalChatModel;
-import absorb.model.ModelConfig;
 import absorb.model.Tokenizer;
 import absorb.model.Transformer;
 import absorb.news.NewsEvaluation;
@@ -257,23 +254,8 @@ public final class NewsPretrain {
     /** config.json (Llama), random weights, the word-level tokenizer with the world's chat template. */
     static void writeInitialModel(Size size, NewsWorld world, Prompts prompts, long seed, Path dir) {
         List<String> words = world.vocabulary(prompts);
-        int vocab = WordTokenizer.vocabularySize(words);
-        String json = String.format(Locale.ROOT, """
-                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": %d, "hidden_size": %d,
-                 "intermediate_size": %d, "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
-                 "hidden_act": "silu", "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-                 "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0,
-                 "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32"}""", vocab, size.hidden(),
-                size.intermediate(), size.layers(), size.heads(), size.heads());
-        ModelConfig config;
-        try {
-            config = ModelConfig.parse(new ObjectMapper().readTree(json), "toy config");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        try (Transformer t = Transformer.random(config, Compute.CPU_FLOAT32, seed)) {
-            Checkpoint.save(t, dir, null);
-        }
+        ToyPretrain.writeRandomLlama(dir, WordTokenizer.vocabularySize(words), size.hidden(), size.intermediate(),
+                size.layers(), size.heads(), 512, seed);
         WordTokenizer.write(dir, words, NewsWorld.CHAT_TEMPLATE);
     }
 

@@ -308,14 +308,24 @@ public final class ToyPretrain {
 
     /** config.json (Llama), random weights (normal, std 0.02) and the word-level tokenizer. */
     static void writeInitialModel(Size size, ToyWorld world, long seed, Path dir) {
-        int vocab = WordTokenizer.vocabularySize(world.words());
+        writeRandomLlama(dir, WordTokenizer.vocabularySize(world.words()), size.hidden(), size.intermediate(),
+                size.layers(), size.heads(), 2048, seed);
+        WordTokenizer.write(dir, world.words());
+    }
+
+    /**
+     * A Llama config.json and random weights (normal, std 0.02) in {@code dir}, for both toy worlds: tied embeddings,
+     * as many key/value heads as query heads, no biases, float32.
+     */
+    static void writeRandomLlama(Path dir, int vocab, int hidden, int intermediate, int layers, int heads,
+            int maxPositions, long seed) {
         String json = String.format(Locale.ROOT, """
                 {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": %d, "hidden_size": %d,
                  "intermediate_size": %d, "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
-                 "hidden_act": "silu", "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+                 "hidden_act": "silu", "max_position_embeddings": %d, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
                  "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0,
-                 "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32"}""", vocab, size.hidden(),
-                size.intermediate(), size.layers(), size.heads(), size.heads());
+                 "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32"}""", vocab, hidden,
+                intermediate, layers, heads, heads, maxPositions);
         ModelConfig config;
         try {
             config = ModelConfig.parse(new ObjectMapper().readTree(json), "toy config");
@@ -325,7 +335,6 @@ public final class ToyPretrain {
         try (Transformer t = Transformer.random(config, Compute.CPU_FLOAT32, seed)) {
             Checkpoint.save(t, dir, null);
         }
-        WordTokenizer.write(dir, world.words());
     }
 
     /** In-context accuracy and spectral score on a fresh 4x4 grid, appended to eval.jsonl. */
