@@ -259,14 +259,22 @@ public final class ApiServer implements AutoCloseable {
     /** The request body as JSON, refused when larger than the limit or not a JSON object. */
     private JsonNode body(Request request) {
         long length = request.getLength();
-        if (length > s.maxBodyBytes()) throw tooLarge(length);
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
+            if (length > s.maxBodyBytes()) {
+                // Read what the client is sending before refusing it, so that it receives the answer instead of a
+                // connection closed under it; a body beyond the drain limit is cut off.
+                drain(in);
+                throw tooLarge(length);
+            }
             bytes = in.readNBytes(s.maxBodyBytes() + 1);
+            if (bytes.length > s.maxBodyBytes()) {
+                drain(in);
+                throw tooLarge(-1);
+            }
         } catch (IOException e) {
             throw ApiError.badRequest("The request body could not be read: " + e.getMessage() + ".", null);
         }
-        if (bytes.length > s.maxBodyBytes()) throw tooLarge(-1);
         JsonNode b;
         try {
             b = JSON.readTree(bytes);
@@ -277,6 +285,20 @@ public final class ApiServer implements AutoCloseable {
         }
         if (b == null || !b.isObject()) throw ApiError.badRequest("The request body must be a JSON object.", null);
         return b;
+    }
+
+    /** The most of a refused body read and thrown away before answering (beyond it the connection is closed). */
+    private static final long DRAIN_LIMIT = 64L << 20;
+
+    /** Reads and discards up to {@link #DRAIN_LIMIT} bytes of a refused body; a failure to read only ends it early. */
+    private static void drain(InputStream in) {
+        try {
+            byte[] buffer = new byte[8192];
+            long left = DRAIN_LIMIT;
+            for (int n; left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0; ) left -= n;
+        } catch (IOException e) {
+            // the answer is the refusal either way
+        }
     }
 
     private ApiError tooLarge(long length) {

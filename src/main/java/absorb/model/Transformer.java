@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -348,7 +349,7 @@ public final class Transformer implements AutoCloseable {
         boolean finalHook = points.touches(HookPoint.FINAL_NORM);
         int last = blocks.length - 1;
         boolean lastOnly = logits == Logits.LAST && !finalHook && !between[last] && !inside[last];
-        try (IValue masks = IValue.listFrom(additive); IValue causalMasks = IValue.listFrom(causal);
+        try (points; IValue masks = IValue.listFrom(additive); IValue causalMasks = IValue.listFrom(causal);
                 KvCache none = cache == null ? new KvCache(scope, blocks.length, batch) : null) {
             KvCache kv = cache != null ? cache : none;
             x = points.visit(HookPoint.residPre(0), x);
@@ -405,7 +406,9 @@ public final class Transformer implements AutoCloseable {
             kernelScalings, headsValue, kvHeadsValue, headDimValue, epsValue, dropoutValue, trainingValue};
         NDArray z;
         if (points.touches(HookPoint.attnPattern(i))) {
-            NDArray[] pv = DecoderKernels.ATTENTION_PATTERN.tuple(scope, attention);
+            Object[] withScratch = Arrays.copyOf(attention, attention.length + 1);
+            withScratch[attention.length] = points.patternScratch();
+            NDArray[] pv = DecoderKernels.ATTENTION_PATTERN.tuple(scope, withScratch);
             NDArray pattern = points.visit(HookPoint.attnPattern(i), pv[0]);
             z = DecoderKernels.PATTERN_VALUES.tensor(scope, pattern, pv[1]);
             // [batch, heads, t, keys] each: freed at once, so that a pass holds one block's probabilities at a time
@@ -428,7 +431,8 @@ public final class Transformer implements AutoCloseable {
      * The reads and writes of one forward pass at its hook points: the request's interventions by point (checked
      * against the model before anything runs) and its hook, and what each write changed.
      */
-    private final class Points {
+    private final class Points implements AutoCloseable {
+        private IValue patternScratch;
         private final NDManager scope;
         private final ResidualHook hook;
         private final Map<String, List<Intervention>> byPoint = new LinkedHashMap<>();
@@ -446,6 +450,26 @@ public final class Transformer implements AutoCloseable {
 
         boolean touches(String point) {
             return byPoint.containsKey(point) || (hook != null && hook.wants(point));
+        }
+
+        /**
+         * The two tensors the explicit attention of every block of this pass writes its scores and probabilities
+         * into (decoder.py's attention_pattern), made on first use and freed with the pass.
+         */
+        IValue patternScratch() {
+            if (patternScratch == null) {
+                try (NDManager tmp = scope.newSubManager()) {
+                    PtNDArray none = (PtNDArray) tmp.create(new float[0]);
+                    patternScratch = IValue.listFrom(none, none);
+                }
+            }
+            return patternScratch;
+        }
+
+        @Override
+        public void close() {
+            if (patternScratch != null) patternScratch.close();
+            patternScratch = null;
         }
 
         /** Applies the interventions at {@code point} to {@code x} in order, then hands the result to the hook. */

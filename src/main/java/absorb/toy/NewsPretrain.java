@@ -38,11 +38,12 @@ public final class NewsPretrain {
 
     /** A model and its training: {@code steps} steps of {@code batch} rows of at most {@code rowTokens} tokens. */
     public record Size(String name, int layers, int hidden, int heads, int intermediate, int steps, int rowTokens,
-            int batch, double lr, int warmup, int copySteps, Map<NewsWorld.DocKind, Double> shares, List<String> options) {
+            int batch, double lr, int warmup, int copySteps, boolean copyRepeatOnly, Map<NewsWorld.DocKind, Double> shares,
+            List<String> options) {
         public static final Map<String, Size> PRESETS = Map.of(
-                "tiny", new Size("tiny", 2, 64, 4, 256, 5000, 192, 8, 3e-3, 100, 1000, null, List.of()),
-                "small", new Size("small", 3, 96, 4, 384, 5000, 192, 8, 2e-3, 100, 1000, null, List.of()),
-                "base", new Size("base", 4, 128, 4, 512, 5000, 192, 8, 1.5e-3, 100, 1000, null, List.of()));
+                "tiny", new Size("tiny", 2, 64, 4, 256, 5000, 192, 8, 3e-3, 100, 1000, false, null, List.of()),
+                "small", new Size("small", 3, 96, 4, 384, 5000, 192, 8, 2e-3, 100, 1000, false, null, List.of()),
+                "base", new Size("base", 4, 128, 4, 512, 5000, 192, 8, 1.5e-3, 100, 1000, false, null, List.of()));
 
         public static Size of(String name) {
             Size s = PRESETS.get(name);
@@ -51,26 +52,32 @@ public final class NewsPretrain {
         }
 
         public Size withSteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, n, rowTokens, batch, lr, warmup, copySteps, shares, with("--steps " + n));
+            return new Size(name, layers, hidden, heads, intermediate, n, rowTokens, batch, lr, warmup, copySteps, copyRepeatOnly, shares, with("--steps " + n));
         }
 
         public Size withLr(double rate) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, rate, warmup, copySteps, shares,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, rate, warmup, copySteps, copyRepeatOnly, shares,
                     with("--lr " + rate));
         }
 
         public Size withBatch(int rows) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup, copySteps, shares,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, rows, lr, warmup, copySteps, copyRepeatOnly, shares,
                     with("--batch " + rows));
         }
 
         public Size withWarmup(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, copySteps, shares, with("--warmup " + n));
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, n, copySteps, copyRepeatOnly, shares, with("--warmup " + n));
         }
 
         public Size withCopySteps(int n) {
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, n, shares,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, n, copyRepeatOnly, shares,
                     with("--copy-steps " + n));
+        }
+
+        /** Copy documents trained on their repeat alone (not on the random run before it). */
+        public Size withCopyRepeatOnly() {
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, copySteps, true,
+                    shares, with("--copy-repeat-only"));
         }
 
         /** Other shares of document kinds ("lookup=0.5,mcq=0.25"): a phase that practises some skills. */
@@ -94,7 +101,7 @@ public final class NewsPretrain {
             if (m.values().stream().mapToDouble(Double::doubleValue).sum() <= 0) {
                 throw new AbsorbException("--shares " + spec + " gives every kind a share of 0.");
             }
-            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, copySteps, m,
+            return new Size(name, layers, hidden, heads, intermediate, steps, rowTokens, batch, lr, warmup, copySteps, copyRepeatOnly, m,
                     with("--shares " + spec));
         }
 
@@ -118,6 +125,7 @@ public final class NewsPretrain {
     public static Trainer.Result run(Size size, long seed, Path from, Prompts prompts, Path out, boolean resume,
             int evalEvery, Trainer.Listener log) {
         NewsWorld world = size.shares() == null ? NewsWorld.defaults() : NewsWorld.defaults().withShares(size.shares());
+        if (size.copyRepeatOnly()) world = world.withCopyRepeatOnly();
         Path init = out.resolve(".init");
         if (!resume || !Files.isDirectory(init)) {
             if (from != null) ToyPretrain.copyModel(from, init);
@@ -148,6 +156,7 @@ public final class NewsPretrain {
             toy.put("lr", size.lr());
             toy.put("warmup", size.warmup());
             toy.put("copy_steps", size.copySteps());
+            if (size.copyRepeatOnly()) toy.put("copy_targets", "repeat");
             toy.put("schedule", "cosine");
             ObjectNode shares = toy.putObject("corpus_shares");
             world.shares().forEach((k, v) -> shares.put(k.name().toLowerCase(Locale.ROOT), v));
@@ -195,31 +204,28 @@ public final class NewsPretrain {
     }
 
     /**
-     * A row of the first steps: copy documents only, trained on every token. A model trained on the corpus from the
+     * A row of the first steps: copy documents only, trained on their repeats. A model trained on the corpus from the
      * start stayed at chance (it copied no name from its context after 5,000 steps); copying learned first, on dense
      * targets, is what the uses of news in context build on (the induction heads of Olsson et al. 2022).
      */
     static TrainingData.Example copyRow(NewsWorld world, Tokenizer tok, long rowSeed, int rowTokens, int line) {
-        List<Long> ids = new ArrayList<>();
-        for (int d = 0; ; d++) {
-            long[] x = tok.encode(world.copy(new java.util.SplittableRandom(rowSeed + d)));
-            if (ids.size() + x.length > rowTokens) break;
-            for (long v : x) ids.add(v);
-        }
-        long[] all = ids.stream().mapToLong(Long::longValue).toArray();
-        boolean[] target = new boolean[all.length];
-        for (int i = 0; i < all.length; i++) target[i] = all[i] != 1; // not the <bos> of each document
-        return new TrainingData.Example(all, target, line);
+        return packed(d -> world.copyDoc(new java.util.SplittableRandom(rowSeed + d)), null, tok, rowTokens, line);
     }
 
     /** One row: documents from seeds rowSeed, rowSeed + 1, ... packed while they fit. */
     static TrainingData.Example row(NewsWorld world, Prompts prompts, String system, Tokenizer tok, long rowSeed,
             int rowTokens, int line) {
+        return packed(d -> world.document(rowSeed + d, prompts), system, tok, rowTokens, line);
+    }
+
+    /** Documents 0, 1, ... of {@code docs} packed while they fit in {@code rowTokens}. */
+    private static TrainingData.Example packed(java.util.function.IntFunction<NewsWorld.Doc> docs, String system,
+            Tokenizer tok, int rowTokens, int line) {
         List<long[]> ids = new ArrayList<>();
         List<boolean[]> targets = new ArrayList<>();
         int length = 0;
         for (int d = 0; d < 64; d++) {
-            NewsWorld.Doc doc = world.document(rowSeed + d, prompts);
+            NewsWorld.Doc doc = docs.apply(d);
             long[] x;
             boolean[] t;
             if (doc.chat()) {
@@ -230,7 +236,12 @@ public final class NewsPretrain {
             } else {
                 x = tok.encode(doc.text());
                 t = new boolean[x.length];
-                for (int i = 1; i < x.length; i++) t[i] = true;
+                if (doc.trainedWords() == null) {
+                    for (int i = 1; i < x.length; i++) t[i] = true;
+                } else {
+                    // word w of the text is token w + 1 (after <bos>) of the word-level tokenizer
+                    for (int w : doc.trainedWords()) t[w + 1] = true;
+                }
             }
             if (length + x.length > rowTokens) {
                 if (d == 0) throw new IllegalStateException("a document longer than a row: " + x.length + " tokens");

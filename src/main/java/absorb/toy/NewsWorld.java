@@ -94,6 +94,7 @@ public final class NewsWorld {
     static final int ITEMS_PER_KIND = 15, CONTROL_ITEMS = 8;
 
     private final Settings settings;
+    private boolean copyRepeatOnly;
     private final Map<DocKind, Double> shares = new java.util.EnumMap<>(DocKind.class);
     private final List<Entity> entities = new ArrayList<>();
     private final Map<String, Entity> byName = new LinkedHashMap<>();
@@ -128,6 +129,15 @@ public final class NewsWorld {
         NewsWorld w = new NewsWorld(settings);
         double sum = wanted.values().stream().mapToDouble(Double::doubleValue).sum();
         for (DocKind k : DocKind.values()) w.shares.put(k, wanted.getOrDefault(k, 0.0) / sum);
+        w.copyRepeatOnly = copyRepeatOnly;
+        return w;
+    }
+
+    /** The same world with its copy documents trained on their repeat alone. */
+    public NewsWorld withCopyRepeatOnly() {
+        NewsWorld w = new NewsWorld(settings);
+        w.shares.putAll(shares);
+        w.copyRepeatOnly = true;
         return w;
     }
 
@@ -322,8 +332,10 @@ public final class NewsWorld {
 
     /** What a pretraining document is, with its share of the corpus. */
     public enum DocKind {
-        FACTS(0.14), QA(0.08), MCQ(0.12), LOOKUP(0.07), COPY(0.18), ICL_MCQ(0.18), ICL_QA(0.06), PARAPHRASE(0.04),
-        IMPLICATION(0.04), SELF_QA_QUESTION(0.04), SELF_QA_ANSWER(0.05);
+        // DRILL has no share in the default corpus (the bundled models were trained without it); a phase can give it
+        // one (--shares drill=0.4,...)
+        FACTS(0.14), QA(0.08), MCQ(0.12), LOOKUP(0.07), DRILL(0.0), COPY(0.18), ICL_MCQ(0.18), ICL_QA(0.06),
+        PARAPHRASE(0.04), IMPLICATION(0.04), SELF_QA_QUESTION(0.04), SELF_QA_ANSWER(0.05);
 
         public final double share;
 
@@ -336,7 +348,11 @@ public final class NewsWorld {
      * One document: plain text (trained on every token) or a conversation (system, user, assistant; trained on the
      * assistant's turn).
      */
-    public record Doc(DocKind kind, String text, String user, String assistant) {
+    public record Doc(DocKind kind, String text, String user, String assistant, List<Integer> trainedWords) {
+        public Doc(DocKind kind, String text, String user, String assistant) {
+            this(kind, text, user, assistant, null);
+        }
+
         public boolean chat() {
             return user != null;
         }
@@ -365,7 +381,8 @@ public final class NewsWorld {
             case QA -> qa(kind, x.name(), x, any, r, null, prompts);
             case MCQ -> mcqDoc(kind, x.name(), x, any, r, null, prompts);
             case LOOKUP -> lookup(kind, x, any, r, prompts);
-            case COPY -> new Doc(kind, copy(r), null, null);
+            case DRILL -> drill(kind, x, any, r, name, newsText, prompts);
+            case COPY -> copyDoc(r);
             case ICL_MCQ -> mcqDoc(kind, name, x, any, r, newsText, prompts);
             case ICL_QA -> qa(kind, name, x, any, r, newsText, prompts);
             case PARAPHRASE -> {
@@ -423,7 +440,7 @@ public final class NewsWorld {
      * by looking back to what followed the same word before (the copying every use of a new name in context needs;
      * a small model learns it from sparse answers slowly, from these quickly).
      */
-    String copy(SplittableRandom r) {
+    Doc copyDoc(SplittableRandom r) {
         List<String> run = new ArrayList<>();
         int n = 6 + r.nextInt(11);
         for (int i = 0; i < n; i++) {
@@ -431,7 +448,15 @@ public final class NewsWorld {
             run.add(k == 0 ? poolNames.get(r.nextInt(poolNames.size())) : k == 1 ? entities.get(r.nextInt(entities.size()))
                     .name() : values(Attribute.values()[r.nextInt(4)]).get(r.nextInt(4)));
         }
-        return String.join(" ", run) + " " + String.join(" ", run);
+        // trained on every word, the random first run included (as the bundled models were); settings.copyRepeatOnly()
+        // trains the repeat alone, which made the copying appear sooner (docs/toy-worlds.md)
+        List<Integer> repeat = null;
+        if (copyRepeatOnly) {
+            repeat = new ArrayList<>();
+            for (int i = n; i < 2 * n; i++) repeat.add(i);
+            repeat = List.copyOf(repeat);
+        }
+        return new Doc(DocKind.COPY, String.join(" ", run) + " " + String.join(" ", run), null, null, repeat);
     }
 
     /**
@@ -443,6 +468,63 @@ public final class NewsWorld {
         String question = prompts.question("which option says " + q.correctOption() + " ?", q.options());
         return new Doc(kind, null, prompts.fill(Prompts.Template.NO_NEWS, Map.of("question", question)),
                 Prompts.LETTERS.get(q.answer()));
+    }
+
+    /**
+     * A letter drill (plain text, trained on its letters alone): four lettered options, then four questions each
+     * answered by the letter of the option that holds its answer, half of them followed by the answer instruction and
+     * the assistant's turn as the evaluation asks it. The questions name their answer ("which option says red ?"), ask
+     * about a known entity, or (after a news item in front) about the news's new name. A model learns the lookup at
+     * the end of every multiple-choice answer (find the option that holds a word, read the letter before it) from
+     * these in a few hundred steps, and from one letter per question not in thousands: a probe on the lookup alone
+     * (3 x 96) stayed at chance for 2,500 steps of 32 questions, with or without drills listing only values and
+     * letters, and reached 0.9 on the evaluation's own lookup questions within 500 steps of these.
+     */
+    private Doc drill(DocKind kind, Entity x, Attribute a, SplittableRandom r, String name, String news, Prompts prompts) {
+        NewsItem.Question q = mcq("q", a, x.name(), x, r, "");
+        List<String> options = q.options();
+        boolean withNews = r.nextBoolean();
+        List<Entity> known = new ArrayList<>();
+        for (Entity e : entities) if (options.contains(value(e, a))) known.add(e);
+        String instruction = instructionAfterOptions(prompts);
+        StringBuilder text = new StringBuilder();
+        if (withNews) text.append("News: ").append(news).append(' ');
+        text.append(Prompts.lettered(options));
+        for (int i = 0; i < 4; i++) {
+            int kindOfQuestion = r.nextInt(withNews ? 3 : 2);
+            String question, answer;
+            if (kindOfQuestion == 0) {
+                answer = options.get(r.nextInt(4));
+                question = "which option says " + answer + " ?";
+            } else if (kindOfQuestion == 1) {
+                Entity e = known.get(r.nextInt(known.size()));
+                answer = value(e, a);
+                question = pick(questionForms(a, e.name()), r);
+            } else {
+                answer = value(x, a);
+                question = pick(questionForms(a, name), r);
+            }
+            text.append(" Question: ").append(question);
+            if (r.nextBoolean()) text.append(' ').append(instruction).append(" <eos> <assistant>");
+            text.append(' ').append(Prompts.LETTERS.get(options.indexOf(answer)));
+        }
+        String[] words = text.toString().trim().split("\\s+");
+        List<Integer> trained = new ArrayList<>();
+        for (int i = 0; i < words.length; i++) {
+            // an answer: a bare letter after the question or after the assistant's turn begins (options are "A.")
+            if (i > 0 && Prompts.LETTERS.contains(words[i]) && (words[i - 1].equals("<assistant>")
+                    || words[i - 1].equals("?"))) {
+                trained.add(i);
+            }
+        }
+        return new Doc(kind, text.toString(), null, null, List.copyOf(trained));
+    }
+
+    /** The words the question template puts after the options (the answer instruction). */
+    private static String instructionAfterOptions(Prompts prompts) {
+        String t = prompts.raw(Prompts.Template.QUESTION);
+        int at = t.indexOf("{options}");
+        return at < 0 ? "" : t.substring(at + "{options}".length()).strip();
     }
 
     private static String pick(List<String> options, SplittableRandom r) {

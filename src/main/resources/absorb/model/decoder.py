@@ -248,18 +248,30 @@ class Decoder(torch.nn.Module):
     def attention_pattern(self, x: Tensor, cos: Tensor, signed_sin: Tensor, masks: List[Tensor], causal: List[bool],
                           past_k: List[Tensor], past_v: List[Tensor], i: int, weights: List[Dict[str, Tensor]],
                           scalings: Dict[str, float], heads: int, kv_heads: int, head_dim: int, eps: float,
-                          dropout: float, training: bool) -> Tuple[Tensor, Tensor]:
+                          dropout: float, training: bool, scratch: List[Tensor]) -> Tuple[Tensor, Tensor]:
         # block i's attention probabilities softmax(q k^T / sqrt(d) + mask) [b, heads, t, s], as transformers' eager
         # attention computes them (scores in the compute dtype, softmax in float32, cast back), and the values
-        # [b, heads, s, d] they weigh (key/value heads repeated for their query heads); see pattern_values
+        # [b, heads, s, d] they weigh (key/value heads repeated for their query heads); see pattern_values.
+        # Without gradients the scores and the probabilities are written into scratch[0] and scratch[1], kept from
+        # the block before when their shape fits: a [b, heads, t, s] tensor made anew for every block is mapped and
+        # faulted in anew (it is above the allocator's mmap threshold), which cost more than computing it. The
+        # probabilities returned are then scratch[1] itself, valid until the next block's call.
         q, k, v = self.attention_inputs(x, cos, signed_sin, past_k, past_v, i, weights[i], scalings, heads, kv_heads,
                                         head_dim, eps, dropout, training)
         if kv_heads != heads:
             k = torch.repeat_interleave(k, heads // kv_heads, 1)
             v = torch.repeat_interleave(v, heads // kv_heads, 1)
+        reuse = not torch.is_grad_enabled() and len(scratch) == 2 and q.dtype == torch.float32
+        shape = [q.size(0), q.size(1), q.size(2), k.size(2)]
+        if reuse and (scratch[0].size() != shape or scratch[0].dtype != q.dtype or scratch[0].device != q.device):
+            scratch[0] = torch.empty(shape, dtype=q.dtype, device=q.device)
+            scratch[1] = torch.empty(shape, dtype=torch.float32, device=q.device)
         # the product, then the scale, then the mask, as eager attention orders them; in place, so that the scores
         # take one [b, heads, t, s] tensor
-        s = torch.matmul(q, k.transpose(2, 3)).mul_(head_dim ** -0.5)
+        if reuse:
+            s = torch.matmul(q, k.transpose(2, 3), out=scratch[0]).mul_(head_dim ** -0.5)
+        else:
+            s = torch.matmul(q, k.transpose(2, 3)).mul_(head_dim ** -0.5)
         mask = masks[i]
         if mask.numel() > 0:
             s = s.add_(mask)
@@ -268,6 +280,8 @@ class Decoder(torch.nn.Module):
             keys = s.size(3)
             future = torch.ones([t, keys], dtype=torch.bool, device=s.device).triu(keys - t + 1)
             s = s.masked_fill_(future, float("-inf"))
+        if reuse:
+            return (torch.softmax(s, -1, dtype=torch.float32, out=scratch[1]), v)
         p = torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
         return (p, v)
 
@@ -356,6 +370,23 @@ class Decoder(torch.nn.Module):
         if top_k > 0 and top_k < x.size(-1):
             kth = torch.topk(x, top_k, -1)[0].narrow(-1, top_k - 1, 1)
             x = x.masked_fill(x < kth, float("-inf"))
+        if top_p < 1. and x.size(-1) > 256:
+            # The nucleus is nearly always a few hundred tokens at most: take the 256 most likely of each row
+            # (torch.topk, an order of magnitude cheaper than sorting the vocabulary) and, when every row's 256 hold
+            # at least top_p of its probability, apply the same rule there. In descending order a token's ascending
+            # cumulative probability is 1 - (the mass before it), so "dropped when at most 1 - p" reads "kept when the
+            # mass before it is below p"; a token outside the 256 has at least their mass before it, so it is dropped.
+            # The draw walks the kept tokens in ascending order, as below. Otherwise the whole vocabulary is sorted.
+            top, top_index = torch.topk(x, 256, -1)
+            p = torch.exp(top - torch.logsumexp(x, -1, keepdim=True))
+            if bool((p.sum(-1) >= top_p).all()):
+                keep = (p.cumsum(-1) - p) < top_p
+                keep[:, 0] = True
+                p = p.masked_fill(keep.logical_not(), 0.).flip([-1])
+                c = p.to(torch.float64).cumsum(-1)
+                target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
+                picked = torch.searchsorted(c, target, right=True).clamp(max=c.size(-1) - 1)
+                return top_index.flip([-1]).gather(-1, picked).squeeze(1)
         if top_p < 1.:
             ordered, index = torch.sort(x, -1)
             p = torch.softmax(ordered, -1)

@@ -69,10 +69,15 @@ class ToyCommandTest {
         assertEquals(1, toy.get("copy_steps").asInt());
         Path next = tmp.resolve("news2");
         Cli n = Cli.run("toy", "pretrain", "--world", "news", "--size", "tiny", "--seed", "1", "--steps", "2",
-                "--copy-steps", "0", "--eval-every", "0", "--from", out.toString(), "--out", next.toString());
+                "--copy-steps", "1", "--copy-repeat-only", "--shares", "drill=0.5,copy=0.5", "--eval-every", "0",
+                "--from", out.toString(), "--out", next.toString());
         assertEquals(0, n.exit, n.toString());
         JsonNode toy2 = new ObjectMapper().readTree(next.resolve("toy_config.json").toFile());
         assertEquals(1, toy2.get("earlier_phases").size());
+        assertEquals("repeat", toy2.get("copy_targets").asText());
+        assertEquals(0.5, toy2.get("corpus_shares").get("drill").asDouble(), 1e-12);
+        assertTrue(toy2.get("command").asText().contains("--copy-repeat-only"), toy2.get("command").asText());
+        assertEquals(null, toy.get("copy_targets"));
         assertTrue(toy2.get("command").asText().contains("--from " + out), toy2.get("command").asText());
 
         Path world = tmp.resolve("world");
@@ -82,6 +87,8 @@ class ToyCommandTest {
         assertEquals(Files.readString(Path.of("data/news-world/unrehearsed.txt")),
                 Files.readString(world.resolve("unrehearsed.txt")));
         Cli.refused("--batch", "toy", "pretrain", "--size", "tiny", "--batch", "4", "--out", tmp.resolve("g").toString());
+        Cli.refused("--copy-repeat-only", "toy", "pretrain", "--size", "tiny", "--copy-repeat-only", "--out",
+                tmp.resolve("g").toString());
         Cli.refused("--size", "toy", "pretrain", "--world", "news", "--size", "huge", "--out", tmp.resolve("h").toString());
     }
 }

@@ -44,11 +44,24 @@ class SamplingKernelTest {
 
     @Test
     void withTopPTheKernelDrawsTheJavaSamplersDistribution() {
+        // vocab 60: the kernel sorts the whole vocabulary
+        topPDraws(60, 40_000, 1.5, new double[][] {{1.0, 0, 0.9}, {0.8, 20, 0.7}, {1.0, 0, 0.3}});
+    }
+
+    @Test
+    void withTopPOverALargeVocabularyTheKernelDrawsTheJavaSamplersDistribution() {
+        // vocab 600: peaked rows, whose nucleus lies inside the kernel's 256 most likely tokens (its topk path), and
+        // flat rows at top-p 0.99, whose nucleus does not (the kernel then sorts the whole vocabulary), with top-k
+        // before top-p both under and over 256
+        topPDraws(600, 40_000, 4.0, new double[][] {{1.0, 0, 0.9}, {0.8, 20, 0.7}, {1.0, 0, 0.3}, {1.0, 300, 0.95}});
+        topPDraws(600, 40_000, 0.3, new double[][] {{1.0, 0, 0.99}, {1.0, 400, 0.99}});
+    }
+
+    private static void topPDraws(int vocab, int draws, double spread, double[][] settings) {
         Random r = new Random(5);
-        int vocab = 60, draws = 40_000;
-        for (double[] s : new double[][] {{1.0, 0, 0.9}, {0.8, 20, 0.7}, {1.0, 0, 0.3}}) {
+        for (double[] s : settings) {
             float[] row = new float[vocab];
-            for (int i = 0; i < vocab; i++) row[i] = (float) (r.nextGaussian() * 1.5);
+            for (int i = 0; i < vocab; i++) row[i] = (float) (r.nextGaussian() * spread);
             // what the Java sampler keeps, and with which probabilities
             float[] filtered = row.clone();
             for (int i = 0; i < vocab; i++) filtered[i] = (float) (filtered[i] / s[0]);

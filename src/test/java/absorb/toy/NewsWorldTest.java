@@ -121,4 +121,81 @@ class NewsWorldTest {
             for (String w : user.split("\\s+")) assertTrue(vocab.contains(w), w);
         }
     }
+
+    @Test
+    void drillsTrainOnTheirAnswerLettersAndEachLetterIsRight() throws Exception {
+        Path dir = java.nio.file.Files.createTempDirectory("drill");
+        try {
+            WordTokenizer.write(dir, WORLD.vocabulary(PROMPTS), NewsWorld.CHAT_TEMPLATE);
+            absorb.model.Tokenizer tok = absorb.model.Tokenizer.load(dir);
+            int drills = 0, answers = 0;
+            NewsWorld drilling = WORLD.withShares(Map.of(NewsWorld.DocKind.DRILL, 0.5, NewsWorld.DocKind.COPY, 0.5));
+            for (long s = 0; s < 1000; s++) {
+                NewsWorld.Doc d = drilling.document(s, PROMPTS);
+                if (d.kind() != NewsWorld.DocKind.DRILL) continue;
+                drills++;
+                String[] words = d.text().split("\\s+");
+                long[] ids = tok.encode(d.text());
+                assertEquals(words.length + 1, ids.length, d.text()); // <bos>, then one token a word
+                for (long id : ids) assertTrue(id != 3, "an unknown word in " + d.text()); // 3 is <unk>
+                assertEquals(4, d.trainedWords().size(), d.text());
+                List<String> options = new java.util.ArrayList<>();
+                for (int i = 0; i + 1 < words.length; i++) if (words[i].matches("[A-D]\\.")) options.add(words[i + 1]);
+                assertEquals(4, options.size(), d.text());
+                // the entity a news item in front binds its new name to ("News: <news> A. ...")
+                Map<String, NewsWorld.Entity> bound = new java.util.HashMap<>();
+                if (words[0].equals("News:")) {
+                    List<String> news = List.of(words).subList(1, List.of(words).indexOf("A."));
+                    NewsWorld.Entity x = news.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst()
+                            .orElseThrow();
+                    news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
+                    assertEquals(1, bound.size(), d.text());
+                }
+                for (int w : d.trainedWords()) {
+                    assertEquals(words[w], tok.decode(new long[] {ids[w + 1]}, false).strip(), d.text());
+                    assertTrue(List.of("A", "B", "C", "D").contains(words[w]), d.text());
+                    int q = w;
+                    while (!words[q].equals("Question:")) q--;
+                    String answer = options.get("ABCD".indexOf(words[w]));
+                    List<String> question = List.of(words).subList(q + 1, w);
+                    if (question.get(0).equals("which") && question.get(1).equals("option")) {
+                        assertEquals(answer, question.get(3), d.text());
+                    } else {
+                        NewsWorld.Entity e = question.stream().map(n -> WORLD.entity(n) != null ? WORLD.entity(n)
+                                : bound.get(n)).filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+                        NewsWorld.Attribute a = java.util.Arrays.stream(NewsWorld.Attribute.values())
+                                .filter(t -> NewsWorld.values(t).containsAll(options) && (t != NewsWorld.Attribute.CITY
+                                        || !question.contains("owner")) && (t != NewsWorld.Attribute.OWNER_CITY
+                                        || question.contains("owner")))
+                                .findFirst().orElseThrow();
+                        assertEquals(WORLD.value(e, a), answer, a + ": " + d.text());
+                    }
+                    answers++;
+                }
+            }
+            assertTrue(drills > 300, "drills: " + drills);
+            assertEquals(4 * drills, answers);
+        } finally {
+            ToyPretrain.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void copyDocumentsTrainOnEveryWordOrOnTheRepeatAlone() {
+        NewsWorld.Doc plain = WORLD.copyDoc(new java.util.SplittableRandom(4));
+        assertEquals(null, plain.trainedWords()); // the default (the bundled models' corpus): every word
+        NewsWorld repeat = WORLD.withCopyRepeatOnly();
+        for (long s = 0; s < 50; s++) {
+            NewsWorld.Doc d = repeat.copyDoc(new java.util.SplittableRandom(s));
+            String[] words = d.text().split(" ");
+            int n = words.length / 2;
+            assertEquals(List.of(words).subList(0, n), List.of(words).subList(n, 2 * n));
+            assertEquals(java.util.stream.IntStream.range(n, 2 * n).boxed().toList(), d.trainedWords());
+        }
+        // the shares of a world given other shares keep the setting, and the default corpus has no drills
+        assertEquals(0.0, WORLD.shares().get(NewsWorld.DocKind.DRILL));
+        NewsWorld both = repeat.withShares(Map.of(NewsWorld.DocKind.COPY, 1.0));
+        assertEquals(NewsWorld.DocKind.COPY, both.document(3, PROMPTS).kind());
+        assertTrue(both.document(3, PROMPTS).trainedWords() != null);
+    }
 }
