@@ -135,11 +135,11 @@ public final class NewsPretrain {
                 size.batch(), seed, resume);
         Path evalLog = ToyPretrain.evalLog(out, resume);
         Trainer.Result r;
-        List<NewsItem> held = heldOut(world), control = world.control();
+        List<NewsItem> held = heldOut(world), control = world.control(), lookups = lookups(world);
         try (Tokenizer tok = Tokenizer.load(init)) {
             r = new Trainer(config, log).onStream(stream(size, world, prompts, seed, tok))
                     .evaluateEvery(evalEvery, (step, model) -> evaluate(step, model, tok, init, prompts, held, control,
-                            evalLog, log)).run();
+                            lookups, evalLog, log)).run();
         }
         if (!r.interrupted()) {
             ToyPretrain.deleteTree(out.resolve("checkpoints"));
@@ -290,9 +290,33 @@ public final class NewsPretrain {
         return items;
     }
 
-    /** ICL and no-news accuracy on held-out news, no-news accuracy on the control facts; appended to eval.jsonl. */
+    /**
+     * 40 questions that name their answer ("which option says red ?"), asked as the evaluation asks: the letter lookup
+     * every multiple-choice answer ends with, measured apart so that a run shows whether that step is learned.
+     */
+    static List<NewsItem> lookups(NewsWorld world) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(404);
+        List<NewsItem> items = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            NewsWorld.Entity x = world.entities().get(r.nextInt(world.entities().size()));
+            List<NewsItem.Question> qs = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                NewsWorld.Attribute a = NewsWorld.Attribute.values()[k];
+                NewsItem.Question q = world.mcq("lookup-" + i + "-" + k, a, x.name(), x, r, "");
+                qs.add(new NewsItem.Question(q.id(), "which option says " + q.correctOption() + " ?", q.options(),
+                        q.answer(), ""));
+            }
+            items.add(new NewsItem("lookup-" + i, "lookup", x.name(), NewsWorld.Kind.NAMES.news(x.name(), x.name()), qs));
+        }
+        return items;
+    }
+
+    /**
+     * ICL and no-news accuracy on held-out news, no-news accuracy on the control facts and on the letter lookups;
+     * appended to eval.jsonl.
+     */
     private static Map<String, Double> evaluate(int step, Transformer model, Tokenizer tok, Path init, Prompts prompts,
-            List<NewsItem> held, List<NewsItem> control, Path log, Trainer.Listener listener) {
+            List<NewsItem> held, List<NewsItem> control, List<NewsItem> lookups, Path log, Trainer.Listener listener) {
         LanguageModel lm = new LanguageModel(init, model, tok, GenerationConfig.read(init, model.config()));
         LocalChatModel chat = new LocalChatModel(lm, 32);
         NewsEvaluation.Settings s = new NewsEvaluation.Settings(NewsEvaluation.Scoring.LETTER, 2, 100, 0, 8);
@@ -301,6 +325,7 @@ public final class NewsPretrain {
         out.put("held_icl_unrehearsed", accuracy(chat, held, NewsEvaluation.Condition.ICL, prompts, s, true));
         out.put("held_no_news", accuracy(chat, held, NewsEvaluation.Condition.NO_NEWS, prompts, s, false));
         out.put("control", accuracy(chat, control, NewsEvaluation.Condition.NO_NEWS, prompts, s, false));
+        out.put("lookup", accuracy(chat, lookups, NewsEvaluation.Condition.NO_NEWS, prompts, s, false));
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("step", step);
         out.forEach(o::put);
@@ -310,8 +335,8 @@ public final class NewsPretrain {
             throw new AbsorbException("Cannot write " + log + ": " + e.getMessage() + ".");
         }
         listener.onMessage(String.format(Locale.ROOT, "eval at step %d: held-out news ICL %.3f (unrehearsed uses %.3f),"
-                + " no news %.3f; control facts %.3f", step, out.get("held_icl"), out.get("held_icl_unrehearsed"),
-                out.get("held_no_news"), out.get("control")));
+                + " no news %.3f; control facts %.3f; letter lookup %.3f", step, out.get("held_icl"),
+                out.get("held_icl_unrehearsed"), out.get("held_no_news"), out.get("control"), out.get("lookup")));
         return out;
     }
 

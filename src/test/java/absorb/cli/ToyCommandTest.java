@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +70,7 @@ class ToyCommandTest {
         assertEquals(1, toy.get("copy_steps").asInt());
         Path next = tmp.resolve("news2");
         Cli n = Cli.run("toy", "pretrain", "--world", "news", "--size", "tiny", "--seed", "1", "--steps", "2",
-                "--copy-steps", "1", "--copy-repeat-only", "--shares", "drill=0.5,copy=0.5", "--eval-every", "0",
+                "--copy-steps", "1", "--copy-repeat-only", "--shares", "drill=0.5,copy=0.5", "--eval-every", "2",
                 "--from", out.toString(), "--out", next.toString());
         assertEquals(0, n.exit, n.toString());
         JsonNode toy2 = new ObjectMapper().readTree(next.resolve("toy_config.json").toFile());
@@ -78,6 +79,10 @@ class ToyCommandTest {
         assertEquals(0.5, toy2.get("corpus_shares").get("drill").asDouble(), 1e-12);
         assertTrue(toy2.get("command").asText().contains("--copy-repeat-only"), toy2.get("command").asText());
         assertEquals(null, toy.get("copy_targets"));
+        JsonNode eval = new ObjectMapper().readTree(Files.readAllLines(next.resolve("eval.jsonl")).get(0));
+        for (String k : List.of("held_icl", "held_no_news", "control", "lookup")) {
+            assertTrue(eval.get(k).asDouble() >= 0 && eval.get(k).asDouble() <= 1, k + " in " + eval);
+        }
         assertTrue(toy2.get("command").asText().contains("--from " + out), toy2.get("command").asText());
 
         Path world = tmp.resolve("world");
