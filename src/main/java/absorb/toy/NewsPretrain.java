@@ -303,7 +303,7 @@ public final class NewsPretrain {
             for (int k = 0; k < 4; k++) {
                 NewsWorld.Attribute a = NewsWorld.Attribute.values()[k];
                 NewsItem.Question q = world.mcq("lookup-" + i + "-" + k, a, x.name(), x, r, "");
-                qs.add(new NewsItem.Question(q.id(), "which option says " + q.correctOption() + " ?", q.options(),
+                qs.add(new NewsItem.Question(q.id(), NewsWorld.lookupQuestion(q.correctOption()), q.options(),
                         q.answer(), ""));
             }
             items.add(new NewsItem("lookup-" + i, "lookup", x.name(), NewsWorld.Kind.NAMES.news(x.name(), x.name()), qs));

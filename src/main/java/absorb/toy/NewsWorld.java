@@ -448,14 +448,9 @@ public final class NewsWorld {
             run.add(k == 0 ? poolNames.get(r.nextInt(poolNames.size())) : k == 1 ? entities.get(r.nextInt(entities.size()))
                     .name() : values(Attribute.values()[r.nextInt(4)]).get(r.nextInt(4)));
         }
-        // trained on every word, the random first run included (as the bundled models were); settings.copyRepeatOnly()
+        // trained on every word, the random first run included (as the bundled models were); withCopyRepeatOnly()
         // trains the repeat alone, which made the copying appear sooner (docs/toy-worlds.md)
-        List<Integer> repeat = null;
-        if (copyRepeatOnly) {
-            repeat = new ArrayList<>();
-            for (int i = n; i < 2 * n; i++) repeat.add(i);
-            repeat = List.copyOf(repeat);
-        }
+        List<Integer> repeat = copyRepeatOnly ? java.util.stream.IntStream.range(n, 2 * n).boxed().toList() : null;
         return new Doc(DocKind.COPY, String.join(" ", run) + " " + String.join(" ", run), null, null, repeat);
     }
 
@@ -465,9 +460,14 @@ public final class NewsWorld {
      */
     private Doc lookup(DocKind kind, Entity x, Attribute a, SplittableRandom r, Prompts prompts) {
         NewsItem.Question q = mcq("q", a, x.name(), x, r, "");
-        String question = prompts.question("which option says " + q.correctOption() + " ?", q.options());
+        String question = prompts.question(lookupQuestion(q.correctOption()), q.options());
         return new Doc(kind, null, prompts.fill(Prompts.Template.NO_NEWS, Map.of("question", question)),
                 Prompts.LETTERS.get(q.answer()));
+    }
+
+    /** The question that names its answer: "which option says red ?". */
+    public static String lookupQuestion(String value) {
+        return "which option says " + value + " ?";
     }
 
     /**
@@ -488,6 +488,7 @@ public final class NewsWorld {
         for (Entity e : entities) if (options.contains(value(e, a))) known.add(e);
         String instruction = instructionAfterOptions(prompts);
         StringBuilder text = new StringBuilder();
+        List<Integer> trained = new ArrayList<>();
         if (withNews) text.append("News: ").append(news).append(' ');
         text.append(Prompts.lettered(options));
         for (int i = 0; i < 4; i++) {
@@ -495,7 +496,7 @@ public final class NewsWorld {
             String question, answer;
             if (kindOfQuestion == 0) {
                 answer = options.get(r.nextInt(4));
-                question = "which option says " + answer + " ?";
+                question = lookupQuestion(answer);
             } else if (kindOfQuestion == 1) {
                 Entity e = known.get(r.nextInt(known.size()));
                 answer = value(e, a);
@@ -506,16 +507,8 @@ public final class NewsWorld {
             }
             text.append(" Question: ").append(question);
             if (r.nextBoolean()) text.append(' ').append(instruction).append(" <eos> <assistant>");
+            trained.add(text.toString().trim().split("\\s+").length); // the answer's word index
             text.append(' ').append(Prompts.LETTERS.get(options.indexOf(answer)));
-        }
-        String[] words = text.toString().trim().split("\\s+");
-        List<Integer> trained = new ArrayList<>();
-        for (int i = 0; i < words.length; i++) {
-            // an answer: a bare letter after the question or after the assistant's turn begins (options are "A.")
-            if (i > 0 && Prompts.LETTERS.contains(words[i]) && (words[i - 1].equals("<assistant>")
-                    || words[i - 1].equals("?"))) {
-                trained.add(i);
-            }
         }
         return new Doc(kind, text.toString(), null, null, List.copyOf(trained));
     }
