@@ -231,12 +231,12 @@ public final class ApiServer implements AutoCloseable {
                 }
             } catch (ApiError e) {
                 refused.incrementAndGet();
-                fail(response, callback, e);
+                refuse(request, response, callback, e);
             } catch (AbsorbException e) {
                 refused.incrementAndGet();
-                fail(response, callback, ApiError.badRequest(e.getMessage(), null));
+                refuse(request, response, callback, ApiError.badRequest(e.getMessage(), null));
             } catch (RuntimeException e) {
-                fail(response, callback, new ApiError(500, "server_error", "Internal error: " + e, null, null));
+                refuse(request, response, callback, new ApiError(500, "server_error", "Internal error: " + e, null, null));
             }
             return true;
         }
@@ -259,17 +259,12 @@ public final class ApiServer implements AutoCloseable {
     /** The request body as JSON, refused when larger than the limit or not a JSON object. */
     private JsonNode body(Request request) {
         long length = request.getLength();
+        if (length > s.maxBodyBytes()) throw tooLarge(length); // its body is read and dropped by refuse
         byte[] bytes;
         try (InputStream in = Content.Source.asInputStream(request)) {
-            if (length > s.maxBodyBytes()) {
-                // Read what the client is sending before refusing it, so that it receives the answer instead of a
-                // connection closed under it; a body beyond the drain limit is cut off.
-                drain(in);
-                throw tooLarge(length);
-            }
             bytes = in.readNBytes(s.maxBodyBytes() + 1);
             if (bytes.length > s.maxBodyBytes()) {
-                drain(in);
+                drain(in); // before this stream closes, which would fail the rest of the request
                 throw tooLarge(-1);
             }
         } catch (IOException e) {
@@ -285,6 +280,16 @@ public final class ApiServer implements AutoCloseable {
         }
         if (b == null || !b.isObject()) throw ApiError.badRequest("The request body must be a JSON object.", null);
         return b;
+    }
+
+    /**
+     * Answers with {@code e} once what is left of the request's body has been read and dropped: a refusal sent while
+     * the client is still sending (an oversized body, or any body before a 401, 404 or 405) would otherwise close the
+     * connection under the client, which then reads no answer at all.
+     */
+    private void refuse(Request request, Response response, Callback callback, ApiError e) {
+        drain(Content.Source.asInputStream(request));
+        fail(response, callback, e);
     }
 
     /** The most of a refused body read and thrown away before answering (beyond it the connection is closed). */
