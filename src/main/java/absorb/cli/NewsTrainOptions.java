@@ -16,7 +16,7 @@ final class NewsTrainOptions {
     @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (1e-3 for LoRA, 1e-5 full).")
     Double lr;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the generated data (3).")
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the generated data (10).")
     Integer epochs;
 
     @Option(names = "--batch-size", paramLabel = "B", description = "Examples per optimizer step (8).")

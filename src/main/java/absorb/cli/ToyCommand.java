@@ -65,9 +65,6 @@ final class ToyCommand implements Callable<Integer> {
                 + " (the presets' 1,000).")
         Integer copySteps;
 
-        @Option(names = "--copy-repeat-only", description = "news: train copy documents on their repeat alone")
-        boolean copyRepeatOnly;
-
         @Option(names = "--shares", paramLabel = "LIST", description = "news: shares of the corpus's document kinds for"
                 + " this run, such as lookup=0.5,mcq=0.25,icl_mcq=0.25 (default: docs/toy-worlds.md's).")
         String shares;
@@ -92,9 +89,8 @@ final class ToyCommand implements Callable<Integer> {
         public Integer call() {
             if (world.equals("news")) return news();
             if (!world.equals("graphs")) throw new AbsorbException("--world " + world + " is not known; use graphs or news.");
-            if (batch != null || copySteps != null || shares != null || copyRepeatOnly) {
-                throw new AbsorbException("--batch, --copy-steps, --copy-repeat-only and --shares are options of the news"
-                        + " world.");
+            if (batch != null || copySteps != null || shares != null) {
+                throw new AbsorbException("--batch, --copy-steps and --shares are options of the news world.");
             }
             threads.apply();
             ToyPretrain.Size s = ToyPretrain.Size.of(size != null ? size : "small");
@@ -136,7 +132,6 @@ final class ToyCommand implements Callable<Integer> {
             if (lr != null) s = s.withLr(lr);
             if (warmup != null) s = s.withWarmup(warmup);
             if (shares != null) s = s.withShares(shares);
-            if (copyRepeatOnly) s = s.withCopyRepeatOnly();
             if (copySteps != null) {
                 if (copySteps < 0) throw new AbsorbException("--copy-steps must be 0 or more, not " + copySteps + ".");
                 s = s.withCopySteps(copySteps);

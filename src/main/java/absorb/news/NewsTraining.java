@@ -25,7 +25,7 @@ public final class NewsTraining {
 
     /**
      * The defaults the pipeline trains with: LoRA of rank 16 and alpha 32 on every projection, no dropout, AdamW at
-     * 1e-3 with a cosine schedule and no weight decay, batches of 8, 3 epochs, a checkpoint every 50 steps (see the
+     * 1e-3 with a cosine schedule and no weight decay, batches of 8, 10 epochs, a checkpoint every 50 steps (see the
      * README's New News section for the sweep behind them).
      */
     public static TrainConfig defaults(Path model, Path data, Path out) {
@@ -34,7 +34,7 @@ public final class NewsTraining {
                 .withLora(TrainConfig.Lora.of(16).withDropout(0.0))
                 .withOptimizer(TrainConfig.Optimizer.DEFAULTS.withLr(1e-3).withSchedule(TrainConfig.Schedule.COSINE, 0)
                         .withWeightDecay(0.0))
-                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(3).withBatch(8, 1).withSeed(0).withCheckpoints(50, 1)
+                .withRun(TrainConfig.Run.DEFAULTS.withEpochs(10).withBatch(8, 1).withSeed(0).withCheckpoints(50, 1)
                         .withLogEvery(10));
     }
 

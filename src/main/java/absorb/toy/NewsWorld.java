@@ -94,12 +94,13 @@ public final class NewsWorld {
     static final int ITEMS_PER_KIND = 15, CONTROL_ITEMS = 8;
 
     private final Settings settings;
-    private boolean copyRepeatOnly;
     private final Map<DocKind, Double> shares = new java.util.EnumMap<>(DocKind.class);
     private final List<Entity> entities = new ArrayList<>();
     private final Map<String, Entity> byName = new LinkedHashMap<>();
     private final Map<String, String> personCity = new LinkedHashMap<>();
     private final List<String> poolNames, demoNames;
+    /** Every name and value a copy document draws from (never a demo name). */
+    private final List<String> copyWords;
 
     public NewsWorld(Settings settings) {
         this.settings = settings;
@@ -118,6 +119,10 @@ public final class NewsWorld {
         }
         poolNames = List.copyOf(names.subList(e, e + p));
         demoNames = List.copyOf(names.subList(e + p, e + p + d));
+        Set<String> all = new LinkedHashSet<>(poolNames);
+        entities.forEach(x -> all.add(x.name()));
+        for (Attribute a : Attribute.values()) all.addAll(values(a));
+        copyWords = List.copyOf(all);
     }
 
     public static NewsWorld defaults() {
@@ -129,15 +134,6 @@ public final class NewsWorld {
         NewsWorld w = new NewsWorld(settings);
         double sum = wanted.values().stream().mapToDouble(Double::doubleValue).sum();
         for (DocKind k : DocKind.values()) w.shares.put(k, wanted.getOrDefault(k, 0.0) / sum);
-        w.copyRepeatOnly = copyRepeatOnly;
-        return w;
-    }
-
-    /** The same world with its copy documents trained on their repeat alone. */
-    public NewsWorld withCopyRepeatOnly() {
-        NewsWorld w = new NewsWorld(settings);
-        w.shares.putAll(shares);
-        w.copyRepeatOnly = true;
         return w;
     }
 
@@ -332,10 +328,11 @@ public final class NewsWorld {
 
     /** What a pretraining document is, with its share of the corpus. */
     public enum DocKind {
-        // DRILL has no share in the default corpus (the bundled models were trained without it); a phase can give it
-        // one (--shares drill=0.4,...)
-        FACTS(0.14), QA(0.08), MCQ(0.12), LOOKUP(0.07), DRILL(0.0), COPY(0.18), ICL_MCQ(0.18), ICL_QA(0.06),
-        PARAPHRASE(0.04), IMPLICATION(0.04), SELF_QA_QUESTION(0.04), SELF_QA_ANSWER(0.05);
+        // the letter kinds (MCQ, LOOKUP, DRILL, ICL_MCQ) have no share: the models read answers in words and never
+        // learned the letter lookup (docs/toy-worlds.md); a run can give them one (--shares drill=0.4,...)
+        FACTS(0.14), QA(0.08), MCQ(0.0), LOOKUP(0.0), DRILL(0.0), COPY(0.12), ICL_MCQ(0.0), ICL_QA(0.08),
+        PARAPHRASE(0.04), IMPLICATION(0.04), SELF_QA_QUESTION(0.05), SELF_QA_ANSWER(0.05), ANSWER(0.16),
+        ICL_ANSWER(0.24);
 
         public final double share;
 
@@ -385,6 +382,8 @@ public final class NewsWorld {
             case COPY -> copyDoc(r);
             case ICL_MCQ -> mcqDoc(kind, name, x, any, r, newsText, prompts);
             case ICL_QA -> qa(kind, name, x, any, r, newsText, prompts);
+            case ANSWER -> answers(kind, x.name(), x, r, null, prompts);
+            case ICL_ANSWER -> answers(kind, name, x, r, newsText, prompts);
             case PARAPHRASE -> {
                 List<String> other = new ArrayList<>(news.rewordings(name, x.name()));
                 other.remove(newsText);
@@ -427,6 +426,29 @@ public final class NewsWorld {
         return new Doc(kind, null, user, pick(statements(a, name, value(x, a)), r));
     }
 
+    /**
+     * One to three questions on different attributes of one name, each answered by its value after "Answer:", in the
+     * prompt of continuation scoring (data/newnews/prompts/continuation_*.txt), the news in front of the first when
+     * given; plain text trained on the answers alone. The attributes differ, so no answer repeats an earlier one.
+     */
+    private Doc answers(DocKind kind, String name, Entity x, SplittableRandom r, String news, Prompts prompts) {
+        List<Attribute> attributes = new ArrayList<>(List.of(Attribute.values()));
+        Collections.shuffle(attributes, new java.util.Random(r.nextLong()));
+        StringBuilder text = new StringBuilder();
+        List<Integer> trained = new ArrayList<>();
+        int n = 1 + r.nextInt(3);
+        for (int i = 0; i < n; i++) {
+            Attribute a = attributes.get(i);
+            String question = question(a, name);
+            text.append(i == 0 && news != null
+                    ? prompts.fill(Prompts.Template.CONTINUATION_ICL, Map.of("news", news, "question", question))
+                    : prompts.fill(Prompts.Template.CONTINUATION_NO_NEWS, Map.of("question", question)));
+            trained.add(text.toString().trim().split("\\s+").length); // the answer's word index (one word)
+            text.append(' ').append(value(x, a)).append(' ');
+        }
+        return new Doc(kind, text.toString().strip(), null, null, List.copyOf(trained));
+    }
+
     private Doc mcqDoc(DocKind kind, String name, Entity x, Attribute a, SplittableRandom r, String news, Prompts prompts) {
         NewsItem.Question q = mcq("q", a, name, x, r, "");
         String question = prompts.question(q.question(), q.options());
@@ -436,21 +458,18 @@ public final class NewsWorld {
     }
 
     /**
-     * A run of 6 to 16 random names and values, then the same run again: every word of the repeat is predictable only
-     * by looking back to what followed the same word before (the copying every use of a new name in context needs;
-     * a small model learns it from sparse answers slowly, from these quickly).
+     * A run of 6 to 16 names and values drawn uniformly from all of them (the 600 pool names, the 48 entities, the 24
+     * attribute values), then the same run again, trained on the repeat alone: every word of the repeat is predictable
+     * only by looking back to what followed the same word before (the copying every use of a new name in context
+     * needs). Two earlier forms did not teach it in 2,000 steps (docs/toy-worlds.md): drawing a third of the words
+     * from 16 attribute values, where guessing a frequent value pays longer than looking back, and training on the
+     * random first run too.
      */
     Doc copyDoc(SplittableRandom r) {
         List<String> run = new ArrayList<>();
         int n = 6 + r.nextInt(11);
-        for (int i = 0; i < n; i++) {
-            int k = r.nextInt(3);
-            run.add(k == 0 ? poolNames.get(r.nextInt(poolNames.size())) : k == 1 ? entities.get(r.nextInt(entities.size()))
-                    .name() : values(Attribute.values()[r.nextInt(4)]).get(r.nextInt(4)));
-        }
-        // trained on every word, the random first run included (as the bundled models were); withCopyRepeatOnly()
-        // trains the repeat alone, which made the copying appear sooner (docs/toy-worlds.md)
-        List<Integer> repeat = copyRepeatOnly ? java.util.stream.IntStream.range(n, 2 * n).boxed().toList() : null;
+        for (int i = 0; i < n; i++) run.add(copyWords.get(r.nextInt(copyWords.size())));
+        List<Integer> repeat = java.util.stream.IntStream.range(n, 2 * n).boxed().toList();
         return new Doc(DocKind.COPY, String.join(" ", run) + " " + String.join(" ", run), null, null, repeat);
     }
 
@@ -471,44 +490,40 @@ public final class NewsWorld {
     }
 
     /**
-     * A letter drill (plain text, trained on its letters alone): four lettered options, then four questions each
+     * A letter drill (plain text, trained on its letters alone): four lettered options, then three questions each
      * answered by the letter of the option that holds its answer, half of them followed by the answer instruction and
      * the assistant's turn as the evaluation asks it. The questions name their answer ("which option says red ?"), ask
-     * about a known entity, or (after a news item in front) about the news's new name. A model learns the lookup at
+     * about a known entity, or (after a news item in front) about the news's new name. Their three answers are three
+     * different options, so that no answer can be copied from an earlier question of the same drill (drills whose
+     * questions could repeat were learned by that copying, at a low loss, while the lookup stayed at chance;
+     * docs/toy-worlds.md); the third is then one of two by elimination, never given. A model learns the lookup at
      * the end of every multiple-choice answer (find the option that holds a word, read the letter before it) from
-     * these in a few hundred steps, and from one letter per question not in thousands: a probe on the lookup alone
-     * (3 x 96) stayed at chance for 2,500 steps of 32 questions, with or without drills listing only values and
-     * letters, and reached 0.9 on the evaluation's own lookup questions within 500 steps of these.
+     * these in a few hundred steps in a probe (3 x 96), where one letter per question alone left it at chance for
+     * 2,500 steps.
      */
     private Doc drill(DocKind kind, Entity x, Attribute a, SplittableRandom r, String name, String news, Prompts prompts) {
         NewsItem.Question q = mcq("q", a, x.name(), x, r, "");
         List<String> options = q.options();
         boolean withNews = r.nextBoolean();
-        List<Entity> known = new ArrayList<>();
-        for (Entity e : entities) if (options.contains(value(e, a))) known.add(e);
         String instruction = instructionAfterOptions(prompts);
         StringBuilder text = new StringBuilder();
         List<Integer> trained = new ArrayList<>();
         if (withNews) text.append("News: ").append(news).append(' ');
         text.append(Prompts.lettered(options));
-        for (int i = 0; i < 4; i++) {
-            int kindOfQuestion = r.nextInt(withNews ? 3 : 2);
-            String question, answer;
-            if (kindOfQuestion == 0) {
-                answer = options.get(r.nextInt(4));
-                question = lookupQuestion(answer);
-            } else if (kindOfQuestion == 1) {
-                Entity e = known.get(r.nextInt(known.size()));
-                answer = value(e, a);
-                question = pick(questionForms(a, e.name()), r);
-            } else {
-                answer = value(x, a);
-                question = pick(questionForms(a, name), r);
-            }
-            text.append(" Question: ").append(question);
+        List<Integer> order = new ArrayList<>(List.of(0, 1, 2, 3));
+        Collections.shuffle(order, new java.util.Random(r.nextLong()));
+        for (int answer : order.subList(0, 3)) {
+            String v = options.get(answer);
+            // the ways to ask for v: by name, through a known entity that has it, through the news's new name
+            List<String> questions = new ArrayList<>();
+            questions.add(lookupQuestion(v));
+            List<Entity> having = entities.stream().filter(e -> value(e, a).equals(v)).toList();
+            if (!having.isEmpty()) questions.add(pick(questionForms(a, having.get(r.nextInt(having.size())).name()), r));
+            if (withNews && value(x, a).equals(v)) questions.add(pick(questionForms(a, name), r));
+            text.append(" Question: ").append(pick(questions, r));
             if (r.nextBoolean()) text.append(' ').append(instruction).append(" <eos> <assistant>");
             trained.add(text.toString().trim().split("\\s+").length); // the answer's word index
-            text.append(' ').append(Prompts.LETTERS.get(options.indexOf(answer)));
+            text.append(' ').append(Prompts.LETTERS.get(answer));
         }
         return new Doc(kind, text.toString(), null, null, List.copyOf(trained));
     }
@@ -581,7 +596,8 @@ public final class NewsWorld {
 
     /**
      * Every word of the world: the prompts' words, the knowledge base's, all names (the demo's included, so that
-     * fine-tuning can learn them), the letters, and every word of a sample of the corpus and of the demo's items.
+     * fine-tuning can learn them), the letters, and every word of a sample of each kind of document and of the demo's
+     * items.
      */
     public List<String> vocabulary(Prompts prompts) {
         Set<String> words = new TreeSet<>();
@@ -596,9 +612,13 @@ public final class NewsWorld {
         entities.forEach(x -> words.add(x.name()));
         words.addAll(poolNames);
         words.addAll(demoNames);
-        for (long s = 0; s < 5000; s++) {
-            Doc d = document(s, prompts);
-            addWords(words, d.chat() ? d.user() + " " + d.assistant() : d.text());
+        for (DocKind k : DocKind.values()) {
+            // every kind, whatever its share here, so that a run given other shares has every word it writes
+            NewsWorld only = withShares(Map.of(k, 1.0));
+            for (long seed = 0; seed < 1000; seed++) {
+                Doc d = only.document(seed, prompts);
+                addWords(words, d.chat() ? d.user() + " " + d.assistant() : d.text());
+            }
         }
         for (NewsItem item : demoItems()) {
             addWords(words, item.news());

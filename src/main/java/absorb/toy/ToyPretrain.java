@@ -319,6 +319,12 @@ public final class ToyPretrain {
      */
     static void writeRandomLlama(Path dir, int vocab, int hidden, int intermediate, int layers, int heads,
             int maxPositions, long seed) {
+        writeRandomLlama(dir, vocab, hidden, intermediate, layers, heads, maxPositions, seed, new long[0], 1);
+    }
+
+    /** The same, with the embedding rows of {@code scaledRows} multiplied by {@code scale}. */
+    static void writeRandomLlama(Path dir, int vocab, int hidden, int intermediate, int layers, int heads,
+            int maxPositions, long seed, long[] scaledRows, double scale) {
         String json = String.format(Locale.ROOT, """
                 {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": %d, "hidden_size": %d,
                  "intermediate_size": %d, "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
@@ -333,6 +339,18 @@ public final class ToyPretrain {
             throw new IllegalStateException(e);
         }
         try (Transformer t = Transformer.random(config, Compute.CPU_FLOAT32, seed)) {
+            if (scaledRows.length > 0) {
+                float[] m = new float[vocab];
+                java.util.Arrays.fill(m, 1f);
+                for (long r : scaledRows) m[(int) r] = (float) scale;
+                t.prepareForTraining();
+                String name = "model.embed_tokens.weight";
+                boolean transposed = t.storedTransposed(name);
+                try (ai.djl.ndarray.NDManager scope = t.manager().newSubManager()) {
+                    t.parameters().get(name).muli(scope.create(m, transposed ? new ai.djl.ndarray.types.Shape(1, vocab)
+                            : new ai.djl.ndarray.types.Shape(vocab, 1)));
+                }
+            }
             Checkpoint.save(t, dir, null);
         }
     }

@@ -18,6 +18,10 @@ import java.util.Map;
  */
 public final class AdamW implements AutoCloseable {
     private static final Kernel STEP = TorchScript.load("absorb/train/adamw.py").kernel("step", Kernel.Mode.COMPUTES);
+    private static final Kernel HOLD = TorchScript.load("absorb/train/adamw.py").kernel("hold_gradient",
+            Kernel.Mode.WRITES_GRADIENTS);
+    private static final Kernel RESTORE = TorchScript.load("absorb/train/adamw.py").kernel("restore",
+            Kernel.Mode.WRITES_GRADIENTS);
 
     private final Map<String, NDArray> params;
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
@@ -25,6 +29,8 @@ public final class AdamW implements AutoCloseable {
     private final boolean[] decays;
     private final double weightDecay, beta1, beta2, eps;
     private final NDManager manager;
+    /** Held parameters: the mask of the entries that train (1) or are held (0), and the held entries' values. */
+    private final Map<String, NDArray[]> held = new LinkedHashMap<>();
     /** Parameters, first and second moments, with weight decay and without (lists the update kernel works on). */
     private IValue[] decayed, plain;
 
@@ -47,6 +53,20 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    /**
+     * Holds the entries of parameter {@code name} where {@code keep} (1 or 0, broadcast to the parameter's shape) is 0 at
+     * their present values: every step zeroes their gradient before clipping and the update, and puts them back after
+     * it, so that weight decay does not move them either.
+     */
+    public void hold(String name, float[] keep, long[] keepShape) {
+        NDArray p = params.get(name);
+        if (p == null) throw new IllegalArgumentException("no parameter " + name);
+        NDArray k = manager.create(keep, new ai.djl.ndarray.types.Shape(keepShape)).toType(p.getDataType(), false);
+        NDArray start = p.stopGradient().mul(k.neg().add(1));
+        start.attach(manager);
+        held.put(name, new NDArray[] {k, start});
+    }
+
     /** transformers' Trainer rule: no weight decay on biases and normalisation weights. */
     public static boolean decaysByDefault(String name) {
         return !name.endsWith(".bias") && !name.contains("norm");
@@ -61,9 +81,11 @@ public final class AdamW implements AutoCloseable {
             decayed = group(true);
             plain = group(false);
         }
+        held.forEach((name, h) -> HOLD.call(params.get(name), h[0]).close());
         try (NDManager scope = manager.newSubManager()) {
             NDArray norm = STEP.tensor(scope, decayed[0], decayed[1], decayed[2], plain[0], plain[1], plain[2],
                     weightDecay, step, lr, beta1, beta2, eps, maxNorm);
+            held.forEach((name, h) -> RESTORE.call(params.get(name), h[0], h[1]).close());
             return norm.toFloatArray()[0];
         }
     }

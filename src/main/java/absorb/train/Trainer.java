@@ -90,6 +90,8 @@ public final class Trainer {
     private volatile boolean stopRequested;
 
     /** A run of {@code config}, reporting to {@code listener}; on the config's data file unless {@link #onStream}. */
+    private long[] frozenTokens = new long[0];
+
     public Trainer(TrainConfig config, Listener listener) {
         this.c = config;
         this.listener = listener;
@@ -106,6 +108,15 @@ public final class Trainer {
         if (steps < 0) throw new AbsorbException("The evaluation interval must be at least 0, not " + steps + ".");
         this.evalEvery = steps;
         this.evaluation = e;
+        return this;
+    }
+
+    /**
+     * Keeps the embedding rows of these token ids (and their rows of an untied lm_head) at their starting values in
+     * full training; a LoRA run does not train embeddings anyway.
+     */
+    public Trainer freezeTokens(long[] ids) {
+        this.frozenTokens = ids.clone();
         return this;
     }
 
@@ -170,6 +181,7 @@ public final class Trainer {
         TrainConfig.Optimizer o = c.optimizer();
         try (AdamW opt = new AdamW(params, o.weightDecay(), AdamW::decaysByDefault, o.beta1(), o.beta2(), o.eps(),
                 model.manager())) {
+            if (!lora.enabled()) holdFrozenTokens(model, params, opt);
             int start = 0;
             List<StepMetrics> history = new ArrayList<>();
             if (c.run().resume()) start = resume(params, opt, dataHash, history);
@@ -182,6 +194,21 @@ public final class Trainer {
         } finally {
             model.setTraining(false, 0);
             if (!lora.enabled()) params.values().forEach(p -> p.setRequiresGradient(false));
+        }
+    }
+
+    private void holdFrozenTokens(Transformer model, Map<String, NDArray> params, AdamW opt) {
+        if (frozenTokens.length == 0) return;
+        int vocab = model.config().vocabSize();
+        float[] keep = new float[vocab];
+        java.util.Arrays.fill(keep, 1f);
+        for (long id : frozenTokens) {
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
+            keep[(int) id] = 0f;
+        }
+        for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+            if (!params.containsKey(name)) continue;
+            opt.hold(name, keep, model.storedTransposed(name) ? new long[] {1, vocab} : new long[] {vocab, 1});
         }
     }
 

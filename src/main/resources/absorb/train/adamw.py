@@ -55,3 +55,15 @@ class AdamW(torch.nn.Module):
         for g in every:
             g.zero_()
         return total
+
+    @torch.jit.export
+    def hold_gradient(self, param: Tensor, keep: Tensor):
+        # zeroes the gradient where keep is 0 (held entries neither move nor count in the norm that clipping uses)
+        g = param.grad
+        if g is not None:
+            g.mul_(keep)
+
+    @torch.jit.export
+    def restore(self, param: Tensor, keep: Tensor, start: Tensor):
+        # puts the held entries back to their values when holding began (undoing weight decay, which moves them)
+        param.mul_(keep).add_(start)

@@ -70,17 +70,15 @@ class ToyCommandTest {
         assertEquals(1, toy.get("copy_steps").asInt());
         Path next = tmp.resolve("news2");
         Cli n = Cli.run("toy", "pretrain", "--world", "news", "--size", "tiny", "--seed", "1", "--steps", "2",
-                "--copy-steps", "1", "--copy-repeat-only", "--shares", "drill=0.5,copy=0.5", "--eval-every", "2",
+                "--copy-steps", "1", "--shares", "drill=0.5,copy=0.5", "--eval-every", "2",
                 "--from", out.toString(), "--out", next.toString());
         assertEquals(0, n.exit, n.toString());
         JsonNode toy2 = new ObjectMapper().readTree(next.resolve("toy_config.json").toFile());
         assertEquals(1, toy2.get("earlier_phases").size());
-        assertEquals("repeat", toy2.get("copy_targets").asText());
         assertEquals(0.5, toy2.get("corpus_shares").get("drill").asDouble(), 1e-12);
-        assertTrue(toy2.get("command").asText().contains("--copy-repeat-only"), toy2.get("command").asText());
-        assertEquals(null, toy.get("copy_targets"));
+        assertTrue(toy2.get("command").asText().contains("--shares drill=0.5,copy=0.5"), toy2.get("command").asText());
         JsonNode eval = new ObjectMapper().readTree(Files.readAllLines(next.resolve("eval.jsonl")).get(0));
-        for (String k : List.of("held_icl", "held_no_news", "control", "lookup")) {
+        for (String k : List.of("held_icl", "held_no_news", "control", "held_icl_letter", "lookup_letter")) {
             assertTrue(eval.get(k).asDouble() >= 0 && eval.get(k).asDouble() <= 1, k + " in " + eval);
         }
         assertTrue(toy2.get("command").asText().contains("--from " + out), toy2.get("command").asText());
@@ -92,7 +90,7 @@ class ToyCommandTest {
         assertEquals(Files.readString(Path.of("data/news-world/unrehearsed.txt")),
                 Files.readString(world.resolve("unrehearsed.txt")));
         Cli.refused("--batch", "toy", "pretrain", "--size", "tiny", "--batch", "4", "--out", tmp.resolve("g").toString());
-        Cli.refused("--copy-repeat-only", "toy", "pretrain", "--size", "tiny", "--copy-repeat-only", "--out",
+        Cli.refused("--shares", "toy", "pretrain", "--size", "tiny", "--shares", "copy=1", "--out",
                 tmp.resolve("g").toString());
         Cli.refused("--size", "toy", "pretrain", "--world", "news", "--size", "huge", "--out", tmp.resolve("h").toString());
     }

@@ -120,6 +120,16 @@ class NewsWorldTest {
                     PROMPTS.question(item.questions().get(4).question(), item.questions().get(4).options())));
             for (String w : user.split("\\s+")) assertTrue(vocab.contains(w), w);
         }
+        // and every word of every kind of document, whatever the corpus's shares (seeds the vocabulary did not see)
+        for (NewsWorld.DocKind k : NewsWorld.DocKind.values()) {
+            NewsWorld only = WORLD.withShares(Map.of(k, 1.0));
+            for (long s = 100_000; s < 100_300; s++) {
+                NewsWorld.Doc d = only.document(s, PROMPTS);
+                for (String w : (d.chat() ? d.user() + " " + d.assistant() : d.text()).split("\\s+")) {
+                    assertTrue(vocab.contains(w) || w.isEmpty() || WordTokenizer.SPECIAL.contains(w), k + ": " + w);
+                }
+            }
+        }
     }
 
     @Test
@@ -138,7 +148,7 @@ class NewsWorldTest {
                 long[] ids = tok.encode(d.text());
                 assertEquals(words.length + 1, ids.length, d.text()); // <bos>, then one token a word
                 for (long id : ids) assertTrue(id != 3, "an unknown word in " + d.text()); // 3 is <unk>
-                assertEquals(4, d.trainedWords().size(), d.text());
+                assertEquals(3, d.trainedWords().size(), d.text());
                 List<String> options = new java.util.ArrayList<>();
                 for (int i = 0; i + 1 < words.length; i++) if (words[i].matches("[A-D]\\.")) options.add(words[i + 1]);
                 assertEquals(4, options.size(), d.text());
@@ -151,6 +161,8 @@ class NewsWorldTest {
                     news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
                     assertEquals(1, bound.size(), d.text());
                 }
+                // three different answers: none can be copied from an earlier question of the drill
+                assertEquals(3, d.trainedWords().stream().map(w -> words[w]).distinct().count(), d.text());
                 for (int w : d.trainedWords()) {
                     assertEquals(words[w], tok.decode(new long[] {ids[w + 1]}, false).strip(), d.text());
                     assertTrue(List.of("A", "B", "C", "D").contains(words[w]), d.text());
@@ -174,28 +186,85 @@ class NewsWorldTest {
                 }
             }
             assertTrue(drills > 300, "drills: " + drills);
-            assertEquals(4 * drills, answers);
+            assertEquals(3 * drills, answers);
         } finally {
             ToyPretrain.deleteTree(dir);
         }
     }
 
     @Test
-    void copyDocumentsTrainOnEveryWordOrOnTheRepeatAlone() {
-        NewsWorld.Doc plain = WORLD.copyDoc(new java.util.SplittableRandom(4));
-        assertEquals(null, plain.trainedWords()); // the default (the bundled models' corpus): every word
-        NewsWorld repeat = WORLD.withCopyRepeatOnly();
-        for (long s = 0; s < 50; s++) {
-            NewsWorld.Doc d = repeat.copyDoc(new java.util.SplittableRandom(s));
-            String[] words = d.text().split(" ");
-            int n = words.length / 2;
-            assertEquals(List.of(words).subList(0, n), List.of(words).subList(n, 2 * n));
-            assertEquals(java.util.stream.IntStream.range(n, 2 * n).boxed().toList(), d.trainedWords());
+    void answerDocumentsAskInTheContinuationPromptAndTrainOnTheRightValues() {
+        for (NewsWorld.DocKind k : List.of(NewsWorld.DocKind.ANSWER, NewsWorld.DocKind.ICL_ANSWER)) {
+            NewsWorld only = WORLD.withShares(Map.of(k, 1.0));
+            for (long s = 0; s < 300; s++) {
+                NewsWorld.Doc d = only.document(s, PROMPTS);
+                String[] words = d.text().split("\\s+");
+                assertEquals(k == NewsWorld.DocKind.ICL_ANSWER, words[0].equals("News:"), d.text());
+                // the name asked about, and the entity it stands for (through the news in front, when there is one)
+                Map<String, NewsWorld.Entity> bound = new java.util.HashMap<>();
+                if (words[0].equals("News:")) {
+                    List<String> news = List.of(words).subList(1, List.of(words).indexOf("Question:"));
+                    NewsWorld.Entity x = news.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst()
+                            .orElseThrow();
+                    news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
+                    assertEquals(1, bound.size(), d.text());
+                }
+                assertTrue(d.trainedWords().size() >= 1 && d.trainedWords().size() <= 3, d.text());
+                java.util.Set<NewsWorld.Attribute> asked = new java.util.HashSet<>();
+                for (int w : d.trainedWords()) {
+                    assertEquals("Answer:", words[w - 1], d.text());
+                    int q = w;
+                    while (!words[q].equals("Question:")) q--;
+                    String question = String.join(" ", List.of(words).subList(q + 1, w - 1));
+                    NewsWorld.Attribute a = null;
+                    NewsWorld.Entity e = null;
+                    for (NewsWorld.Attribute t : NewsWorld.Attribute.values()) {
+                        for (String n : List.of(words).subList(q + 1, w - 1)) {
+                            NewsWorld.Entity x = WORLD.entity(n) != null ? WORLD.entity(n) : bound.get(n);
+                            if (x != null && NewsWorld.question(t, n).equals(question)) {
+                                a = t;
+                                e = x;
+                            }
+                        }
+                    }
+                    assertTrue(a != null, "the question is the evaluation's own: " + question);
+                    assertEquals(WORLD.value(e, a), words[w], d.text());
+                    assertTrue(asked.add(a), "one question per attribute: " + d.text());
+                }
+            }
         }
-        // the shares of a world given other shares keep the setting, and the default corpus has no drills
-        assertEquals(0.0, WORLD.shares().get(NewsWorld.DocKind.DRILL));
-        NewsWorld both = repeat.withShares(Map.of(NewsWorld.DocKind.COPY, 1.0));
-        assertEquals(NewsWorld.DocKind.COPY, both.document(3, PROMPTS).kind());
-        assertTrue(both.document(3, PROMPTS).trainedWords() != null);
+    }
+
+    @Test
+    void copyDocumentsRepeatARunOfEveryNameAndValueAlikeAndTrainOnTheRepeat() {
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        int words = 0;
+        for (long s = 0; s < 4000; s++) {
+            NewsWorld.Doc d = WORLD.copyDoc(new java.util.SplittableRandom(s));
+            String[] w = d.text().split(" ");
+            int n = w.length / 2;
+            assertEquals(List.of(w).subList(0, n), List.of(w).subList(n, 2 * n));
+            assertEquals(java.util.stream.IntStream.range(n, 2 * n).boxed().toList(), d.trainedWords());
+            for (int i = 0; i < n; i++) {
+                counts.merge(w[i], 1, Integer::sum);
+                words++;
+            }
+        }
+        java.util.Set<String> expected = new java.util.HashSet<>(WORLD.poolNames());
+        WORLD.entities().forEach(x -> expected.add(x.name()));
+        for (NewsWorld.Attribute a : NewsWorld.Attribute.values()) expected.addAll(NewsWorld.values(a));
+        assertEquals(expected, counts.keySet()); // every name and value, nothing else (no demo name)
+        double mean = (double) words / expected.size();
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            // uniform: about 65 draws each, where a third of the words from 16 values would give each about 1,300
+            assertTrue(Math.abs(e.getValue() - mean) < 6 * Math.sqrt(mean), e + " against a mean of " + mean);
+        }
+        // the default corpus has no letter documents; a world given other shares has them
+        for (NewsWorld.DocKind k : List.of(NewsWorld.DocKind.DRILL, NewsWorld.DocKind.MCQ, NewsWorld.DocKind.LOOKUP,
+                NewsWorld.DocKind.ICL_MCQ)) {
+            assertEquals(0.0, WORLD.shares().get(k), k.name());
+        }
+        assertEquals(NewsWorld.DocKind.COPY, WORLD.withShares(Map.of(NewsWorld.DocKind.COPY, 1.0)).document(3, PROMPTS)
+                .kind());
     }
 }

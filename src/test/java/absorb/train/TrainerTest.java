@@ -52,6 +52,34 @@ class TrainerTest {
     private static final Trainer.Listener QUIET = m -> { };
 
     @Test
+    void frozenTokensKeepTheirEmbeddingAndOutputRowsWhileTheRestTrains() throws IOException {
+        Path d = textData(16), out = tmp.resolve("o");
+        long[] ids;
+        try (absorb.model.Tokenizer tok = absorb.model.Tokenizer.load(LLAMA)) {
+            ids = tok.encodePlain("The apple fell from the tree");
+        }
+        long[] frozen = {ids[0], ids[1], 5}; // two tokens the data trains on (gradients, weight decay) and one it never has
+        new Trainer(config(LLAMA, d, out, false, 3, 1e-2, false), QUIET).freezeTokens(frozen).run();
+        try (Safetensors before = Safetensors.open(LLAMA.resolve("model.safetensors"));
+                Safetensors after = Safetensors.open(out.resolve("model.safetensors"));
+                NDManager m = NDManager.newBaseManager("PyTorch")) {
+            for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+                float[] x = before.read(m, name, DataType.FLOAT32).toFloatArray();
+                float[] y = after.read(m, name, DataType.FLOAT32).toFloatArray();
+                int hidden = (int) before.entry(name).shape()[1];
+                for (long t : frozen) {
+                    for (int j = 0; j < hidden; j++) {
+                        assertEquals(x[(int) t * hidden + j], y[(int) t * hidden + j], 0.0, name + " row " + t);
+                    }
+                }
+                double moved = 0;
+                for (int j = 0; j < hidden; j++) moved += Math.abs(x[(int) ids[2] * hidden + j] - y[(int) ids[2] * hidden + j]);
+                assertTrue(moved > 1e-3, name + ": a token not held trains (moved " + moved + ")");
+            }
+        }
+    }
+
+    @Test
     void badLinesAreReportedWithFileAndLine() throws IOException {
         Path d = data("{\"text\": \"fine\"}", "{\"txt\": \"typo\"}", "not json", "{\"prompt\": \"p\"}");
         AbsorbException e = assertThrows(AbsorbException.class,
