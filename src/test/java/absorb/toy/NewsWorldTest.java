@@ -152,15 +152,7 @@ class NewsWorldTest {
                 List<String> options = new java.util.ArrayList<>();
                 for (int i = 0; i + 1 < words.length; i++) if (words[i].matches("[A-D]\\.")) options.add(words[i + 1]);
                 assertEquals(4, options.size(), d.text());
-                // the entity a news item in front binds its new name to ("News: <news> A. ...")
-                Map<String, NewsWorld.Entity> bound = new java.util.HashMap<>();
-                if (words[0].equals("News:")) {
-                    List<String> news = List.of(words).subList(1, List.of(words).indexOf("A."));
-                    NewsWorld.Entity x = news.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst()
-                            .orElseThrow();
-                    news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
-                    assertEquals(1, bound.size(), d.text());
-                }
+                Map<String, NewsWorld.Entity> bound = boundByNews(words, "A.", d.text());
                 // three different answers: none can be copied from an earlier question of the drill
                 assertEquals(3, d.trainedWords().stream().map(w -> words[w]).distinct().count(), d.text());
                 for (int w : d.trainedWords()) {
@@ -192,6 +184,20 @@ class NewsWorldTest {
         }
     }
 
+    /**
+     * The pool name a news item in front of a document ("News: <news> <end> ...") binds, with the entity it stands for;
+     * empty when the document has no news.
+     */
+    private static Map<String, NewsWorld.Entity> boundByNews(String[] words, String end, String text) {
+        Map<String, NewsWorld.Entity> bound = new java.util.HashMap<>();
+        if (!words[0].equals("News:")) return bound;
+        List<String> news = List.of(words).subList(1, List.of(words).indexOf(end));
+        NewsWorld.Entity x = news.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+        news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
+        assertEquals(1, bound.size(), text);
+        return bound;
+    }
+
     @Test
     void answerDocumentsAskInTheContinuationPromptAndTrainOnTheRightValues() {
         for (NewsWorld.DocKind k : List.of(NewsWorld.DocKind.ANSWER, NewsWorld.DocKind.ICL_ANSWER)) {
@@ -200,15 +206,7 @@ class NewsWorldTest {
                 NewsWorld.Doc d = only.document(s, PROMPTS);
                 String[] words = d.text().split("\\s+");
                 assertEquals(k == NewsWorld.DocKind.ICL_ANSWER, words[0].equals("News:"), d.text());
-                // the name asked about, and the entity it stands for (through the news in front, when there is one)
-                Map<String, NewsWorld.Entity> bound = new java.util.HashMap<>();
-                if (words[0].equals("News:")) {
-                    List<String> news = List.of(words).subList(1, List.of(words).indexOf("Question:"));
-                    NewsWorld.Entity x = news.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst()
-                            .orElseThrow();
-                    news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
-                    assertEquals(1, bound.size(), d.text());
-                }
+                Map<String, NewsWorld.Entity> bound = boundByNews(words, "Question:", d.text());
                 assertTrue(d.trainedWords().size() >= 1 && d.trainedWords().size() <= 3, d.text());
                 java.util.Set<NewsWorld.Attribute> asked = new java.util.HashSet<>();
                 for (int w : d.trainedWords()) {
