@@ -293,6 +293,18 @@ public final class Transformer implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The shape of one value per token that broadcasts over the token table {@code name} of {@link #parameters()}
+     * (model.embed_tokens.weight or lm_head.weight) as it is stored: [vocab, 1], or [1, vocab] when stored transposed.
+     */
+    public Shape perTokenShape(String name) {
+        if (!name.equals("model.embed_tokens.weight") && !name.equals("lm_head.weight")) {
+            throw new IllegalArgumentException(name + " is not a token table");
+        }
+        long vocab = config.vocabSize();
+        return storedTransposed(name) ? new Shape(1, vocab) : new Shape(vocab, 1);
+    }
+
     /** Whether parameter {@code name} of {@link #parameters()} is stored transposed ([in, out]). */
     public boolean storedTransposed(String name) {
         if (name.equals("model.embed_tokens.weight")) return config.tieWordEmbeddings() && lmHead.isTransposed();

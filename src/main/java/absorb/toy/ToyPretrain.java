@@ -345,10 +345,8 @@ public final class ToyPretrain {
                 for (long r : scaledRows) m[(int) r] = (float) scale;
                 t.prepareForTraining();
                 String name = "model.embed_tokens.weight";
-                boolean transposed = t.storedTransposed(name);
                 try (ai.djl.ndarray.NDManager scope = t.manager().newSubManager()) {
-                    t.parameters().get(name).muli(scope.create(m, transposed ? new ai.djl.ndarray.types.Shape(1, vocab)
-                            : new ai.djl.ndarray.types.Shape(vocab, 1)));
+                    t.parameters().get(name).muli(scope.create(m, t.perTokenShape(name)));
                 }
             }
             Checkpoint.save(t, dir, null);

@@ -58,10 +58,10 @@ public final class AdamW implements AutoCloseable {
      * their present values: every step zeroes their gradient before clipping and the update, and puts them back after
      * it, so that weight decay does not move them either.
      */
-    public void hold(String name, float[] keep, long[] keepShape) {
+    public void hold(String name, float[] keep, ai.djl.ndarray.types.Shape keepShape) {
         NDArray p = params.get(name);
         if (p == null) throw new IllegalArgumentException("no parameter " + name);
-        NDArray k = manager.create(keep, new ai.djl.ndarray.types.Shape(keepShape)).toType(p.getDataType(), false);
+        NDArray k = manager.create(keep, keepShape).toType(p.getDataType(), false);
         NDArray start = p.stopGradient().mul(k.neg().add(1));
         start.attach(manager);
         held.put(name, new NDArray[] {k, start});

@@ -89,9 +89,10 @@ public final class Trainer {
     private Evaluation evaluation;
     private volatile boolean stopRequested;
 
-    /** A run of {@code config}, reporting to {@code listener}; on the config's data file unless {@link #onStream}. */
+    /** Token ids whose embedding rows training keeps at their values ({@link #freezeTokens}). */
     private long[] frozenTokens = new long[0];
 
+    /** A run of {@code config}, reporting to {@code listener}; on the config's data file unless {@link #onStream}. */
     public Trainer(TrainConfig config, Listener listener) {
         this.c = config;
         this.listener = listener;
@@ -181,11 +182,12 @@ public final class Trainer {
         TrainConfig.Optimizer o = c.optimizer();
         try (AdamW opt = new AdamW(params, o.weightDecay(), AdamW::decaysByDefault, o.beta1(), o.beta2(), o.eps(),
                 model.manager())) {
-            if (!lora.enabled()) holdFrozenTokens(model, params, opt);
             int start = 0;
             List<StepMetrics> history = new ArrayList<>();
             if (c.run().resume()) start = resume(params, opt, dataHash, history);
             else clearCheckpoints();
+            // held at the values training starts (or resumes) from
+            if (!lora.enabled()) holdFrozenTokens(model, params, opt);
             listener.onReady();
             Result r = loop(model, params, opt, schedule, data, start, totalSteps, dataHash, history);
             model.setTraining(false, 0);
@@ -208,7 +210,7 @@ public final class Trainer {
         }
         for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
             if (!params.containsKey(name)) continue;
-            opt.hold(name, keep, model.storedTransposed(name) ? new long[] {1, vocab} : new long[] {vocab, 1});
+            opt.hold(name, keep, model.perTokenShape(name));
         }
     }
 
