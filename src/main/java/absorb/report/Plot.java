@@ -236,6 +236,8 @@ public final class Plot {
         Box legend;
         int legendColumns = 1;
         double xTitleBaseline;
+        /** Rows the category names take in turn along x, because on fewer they would touch (1: one row). */
+        int labelRows = 1;
 
         Layout(double x0, double y0, double w, double h, boolean legendOutside) {
             this.x0 = x0;
@@ -289,6 +291,8 @@ public final class Plot {
                 }
                 right = x0 + w - PAD - Math.max(0, lastHalf - PAD + 2);
             }
+            labelRows = xCategories == null ? 1 : labelRows();
+            bottom -= (labelRows - 1) * (Text.height(TICK) + 2);
             geometry();
             placeLabels();
             double[] ls = legendSize(legendColumns);
@@ -318,6 +322,21 @@ public final class Plot {
         }
 
         /** Marker boxes and line segments of the data, in pixels. */
+        /** The fewest rows (up to 4) on which x tick labels taken in turn do not touch their neighbours on a row. */
+        private int labelRows() {
+            int rows = 1;
+            for (; rows < 4; rows++) {
+                boolean clear = true;
+                for (int i = 0; i + rows < xTicks.size() && clear; i++) {
+                    Ticks.Tick a = xTicks.get(i), b = xTicks.get(i + rows);
+                    double half = (Text.width(a.label(), TICK, false) + Text.width(b.label(), TICK, false)) / 2;
+                    clear = half + 8 <= px(b.value()) - px(a.value());
+                }
+                if (clear) break;
+            }
+            return rows;
+        }
+
         private void geometry() {
             for (Series s : series) {
                 double r = s.style().marker() == Marker.NONE ? 0 : s.style().radius();
@@ -571,11 +590,15 @@ public final class Plot {
         c.line(l.left, l.bottom, l.right, l.bottom, axis);
         c.line(l.left, l.top, l.left, l.bottom, axis);
         double tickAscent = Text.ascent(TICK);
-        for (Ticks.Tick t : l.xTicks) {
+        for (int i = 0; i < l.xTicks.size(); i++) {
+            Ticks.Tick t = l.xTicks.get(i);
             double x = l.px(t.value());
             if (x < l.left - 0.5 || x > l.right + 0.5) continue;
-            c.line(x, l.bottom, x, l.bottom + (t.major() ? TICK_MAJOR : TICK_MINOR), axis);
-            if (t.major()) c.text(t.label(), x, l.bottom + TICK_MAJOR + 2 + tickAscent, TICK, false, Align.MIDDLE, INK, 0);
+            double row = (i % l.labelRows) * (Text.height(TICK) + 2);
+            c.line(x, l.bottom, x, l.bottom + (t.major() ? TICK_MAJOR : TICK_MINOR) + row, axis);
+            if (t.major()) {
+                c.text(t.label(), x, l.bottom + TICK_MAJOR + 2 + tickAscent + row, TICK, false, Align.MIDDLE, INK, 0);
+            }
         }
         double mid = (Text.ascent(TICK) - Text.descent(TICK)) / 2;
         for (Ticks.Tick t : l.yTicks) {

@@ -390,15 +390,21 @@ public final class NewsWorld {
                 yield new Doc(kind, null, prompts.fill(Prompts.Template.PARAPHRASE, Map.of("news", newsText)),
                         pick(other, r));
             }
+            // the consequence first, then the reasoning: written the other way round ("news , so consequence") the
+            // consequence follows from the restated news in the same text, so that fine-tuning on it shadows itself
             case IMPLICATION -> new Doc(kind, null, prompts.fill(Prompts.Template.IMPLICATION, Map.of("news", newsText)),
-                    newsText.substring(0, newsText.length() - 2) + " , so " + pick(statements(rehearsed, name,
-                            value(x, rehearsed)), r));
+                    unstop(pick(statements(rehearsed, name, value(x, rehearsed)), r)) + " , because " + newsText);
             case SELF_QA_QUESTION -> new Doc(kind, null, prompts.fill(Prompts.Template.SELF_QA_QUESTION,
                     Map.of("news", newsText)), pick(questionForms(rehearsed, name), r));
             case SELF_QA_ANSWER -> new Doc(kind, null, prompts.fill(Prompts.Template.SELF_QA_ANSWER, Map.of("news",
                     newsText, "question", pick(questionForms(rehearsed, name), r))), pick(statements(rehearsed, name,
                     value(x, rehearsed)), r));
         };
+    }
+
+    /** A sentence without its closing " ." */
+    private static String unstop(String sentence) {
+        return sentence.substring(0, sentence.length() - 2);
     }
 
     /** Three to six statements about known entities and owners, in random forms. */

@@ -362,7 +362,8 @@ class Decoder(torch.nn.Module):
         # largest and those tied with the k-th), top-p (in ascending order, drop the tokens whose cumulative
         # probability is at most 1 - p, always keeping the most likely), then a draw by inverse transform with u [b]
         # (float64) from each row's own generator. Without top-p the draw walks the vocabulary in its order; with it,
-        # the order the one sort top-p needs leaves (same distribution, no second pass over the vocabulary).
+        # the order the one sort top-p needs leaves (same distribution, no second pass over the vocabulary); the two
+        # shortcuts below find the same kept tokens without the sort.
         logits = logits.reshape([logits.size(0), logits.size(-1)])
         if temperature <= 0.:
             return torch.argmax(logits, -1)
@@ -376,9 +377,10 @@ class Decoder(torch.nn.Module):
             # at least top_p of its probability, apply the same rule there. In descending order a token's ascending
             # cumulative probability is 1 - (the mass before it), so "dropped when at most 1 - p" reads "kept when the
             # mass before it is below p"; a token outside the 256 has at least their mass before it, so it is dropped.
-            # The draw walks the kept tokens in ascending order, as below. Otherwise the whole vocabulary is sorted.
+            # The draw walks the kept tokens in ascending order, as below.
+            lse = torch.logsumexp(x, -1, keepdim=True)
             top, top_index = torch.topk(x, 256, -1)
-            p = torch.exp(top - torch.logsumexp(x, -1, keepdim=True))
+            p = torch.exp(top - lse)
             if bool((p.sum(-1) >= top_p).all()):
                 keep = (p.cumsum(-1) - p) < top_p
                 keep[:, 0] = True
@@ -387,6 +389,22 @@ class Decoder(torch.nn.Module):
                 target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
                 picked = torch.searchsorted(c, target, right=True).clamp(max=c.size(-1) - 1)
                 return top_index.flip([-1]).gather(-1, picked).squeeze(1)
+            # A flat row (high temperature, an untrained model) keeps most of the vocabulary, and what top-p drops is
+            # its least likely tokens up to 1 - p of the mass: take the k least likely in ascending order (the start of
+            # the full sort's order, so the same cumulative sums), and when every row's reach past 1 - p, drop the
+            # tokens whose sum is at most 1 - p there (some token beyond them is kept). The draw walks the vocabulary.
+            # Otherwise (neither end holds the boundary) the whole vocabulary is sorted.
+            k = 2 * int(x.size(-1) * (1. - top_p)) + 258
+            if k < x.size(-1) // 2:
+                low, low_index = torch.topk(x, k, -1, largest=False)
+                q = torch.exp(low - lse)
+                c = q.cumsum(-1)
+                if bool((c.narrow(-1, k - 1, 1) > 1. - top_p).all()):
+                    probs = torch.exp(x - lse).scatter(-1, low_index, q.masked_fill(c <= 1. - top_p, 0.))
+                    c = probs.to(torch.float64).cumsum(-1)
+                    target = uniforms.unsqueeze(1) * c.narrow(-1, c.size(-1) - 1, 1)
+                    picked = torch.searchsorted(c, target, right=True).squeeze(1)
+                    return picked.clamp(max=x.size(-1) - 1)
         if top_p < 1.:
             ordered, index = torch.sort(x, -1)
             p = torch.softmax(ordered, -1)

@@ -50,11 +50,12 @@ class SamplingKernelTest {
 
     @Test
     void withTopPOverALargeVocabularyTheKernelDrawsTheJavaSamplersDistribution() {
-        // vocab 600: peaked rows, whose nucleus lies inside the kernel's 256 most likely tokens (its topk path), and
-        // flat rows at top-p 0.99, whose nucleus does not (the kernel then sorts the whole vocabulary), with top-k
-        // before top-p both under and over 256
+        // vocab 600: peaked rows, whose nucleus lies inside the kernel's 256 most likely tokens (its first shortcut),
+        // with top-k before top-p both under and over 256; flat rows at top-p 0.99, whose dropped tokens lie among the
+        // 270 least likely (its second), with top-k leaving fewer than those; and flat rows at top-p 0.5, where
+        // neither end holds the boundary (the kernel sorts the whole vocabulary)
         topPDraws(600, 40_000, 4.0, new double[][] {{1.0, 0, 0.9}, {0.8, 20, 0.7}, {1.0, 0, 0.3}, {1.0, 300, 0.95}});
-        topPDraws(600, 40_000, 0.3, new double[][] {{1.0, 0, 0.99}, {1.0, 400, 0.99}});
+        topPDraws(600, 40_000, 0.3, new double[][] {{1.0, 0, 0.99}, {1.0, 400, 0.99}, {1.0, 0, 0.5}, {0.7, 500, 0.6}});
     }
 
     private static void topPDraws(int vocab, int draws, double spread, double[][] settings) {

@@ -110,6 +110,34 @@ class FigureTest {
         assertEquals(n, labels);
     }
 
+    /** Category names too long to stand side by side along x take rows in turn, and none overlaps another. */
+    @Test
+    void crowdedCategoryNamesDoNotOverlap() throws Exception {
+        List<String> groups = List.of("no news", "ICL", "options only", "naive", "naive-shadowed", "paraphrase",
+                "paraphrase-shadowed", "implication", "implication-shadowed", "self-qa", "self-qa-shadowed");
+        double[] v = new double[groups.size()];
+        java.util.Arrays.fill(v, 0.5);
+        BarCharts.grouped("Accuracy", "accuracy", groups, List.of(new BarCharts.Bars("accuracy", v, null)))
+                .write(tmp.resolve("bars"));
+        Document svg = parse(tmp.resolve("bars.svg"));
+        NodeList ts = svg.getElementsByTagName("text");
+        List<Placement.Box> boxes = new ArrayList<>();
+        for (int i = 0; i < ts.getLength(); i++) {
+            Element t = (Element) ts.item(i);
+            if (!groups.contains(t.getTextContent())) continue;
+            double size = d(t, "font-size"), w = Canvas.Text.width(t.getTextContent(), size, false);
+            double x = d(t, "x") - ("middle".equals(t.getAttribute("text-anchor")) ? w / 2 : 0);
+            boxes.add(new Placement.Box(x, d(t, "y") - Canvas.Text.ascent(size), w, Canvas.Text.height(size)));
+        }
+        assertEquals(groups.size(), boxes.size());
+        for (int i = 0; i < boxes.size(); i++) {
+            for (int j = i + 1; j < boxes.size(); j++) {
+                assertEquals(0, boxes.get(i).overlap(boxes.get(j)), 1e-6, groups.get(i) + " over " + groups.get(j));
+            }
+        }
+        assertTrue(boxes.get(1).y() > boxes.get(0).y(), "the second name on the lower row");
+    }
+
     private static double d(Element e, String attribute) {
         return Double.parseDouble(e.getAttribute(attribute));
     }

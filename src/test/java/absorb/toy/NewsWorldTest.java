@@ -198,6 +198,33 @@ class NewsWorldTest {
         return bound;
     }
 
+    /**
+     * The implication skill states a right consequence of the news in its prompt first and gives the news as the reason
+     * after it, so that the consequence cannot be read off the same text when a model fine-tunes on what it writes.
+     */
+    @Test
+    void implicationsStateARightConsequenceBeforeTheNews() {
+        NewsWorld only = WORLD.withShares(Map.of(NewsWorld.DocKind.IMPLICATION, 1.0));
+        for (long s = 0; s < 300; s++) {
+            NewsWorld.Doc d = only.document(s, PROMPTS);
+            String news = d.user().lines().filter(l -> l.strip().endsWith(" .")).findFirst().orElseThrow().strip();
+            assertEquals(PROMPTS.fill(Prompts.Template.IMPLICATION, Map.of("news", news)), d.user());
+            String[] parts = d.assistant().split(" , because ");
+            assertEquals(2, parts.length, d.assistant());
+            assertEquals(news, parts[1], d.assistant());
+            List<String> words = List.of(news.split("\\s+"));
+            String name = words.stream().filter(w -> WORLD.poolNames().contains(w)).findFirst().orElseThrow();
+            NewsWorld.Entity x = words.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst()
+                    .orElseThrow();
+            boolean right = false;
+            for (NewsWorld.Attribute a : List.of(NewsWorld.Attribute.COLOUR, NewsWorld.Attribute.SIZE,
+                    NewsWorld.Attribute.OWNER)) {
+                right |= NewsWorld.statements(a, name, WORLD.value(x, a)).contains(parts[0] + " .");
+            }
+            assertTrue(right, "a consequence the knowledge base gives: " + d.assistant());
+        }
+    }
+
     @Test
     void answerDocumentsAskInTheContinuationPromptAndTrainOnTheRightValues() {
         for (NewsWorld.DocKind k : List.of(NewsWorld.DocKind.ANSWER, NewsWorld.DocKind.ICL_ANSWER)) {
