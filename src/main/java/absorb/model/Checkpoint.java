@@ -35,6 +35,13 @@ public final class Checkpoint {
     /** The configuration of a model folder, with checks that name the folder. */
     public static ModelConfig config(Path dir) {
         requireFolder(dir);
+        if (Files.isRegularFile(dir.resolve("adapter_config.json")) && !Files.isRegularFile(dir.resolve("model.safetensors"))
+                && !Files.isRegularFile(dir.resolve(INDEX))) {
+            String base = JsonFiles.readObject(dir.resolve("adapter_config.json"), "Adapter config")
+                    .path("base_model_name_or_path").asText("");
+            throw new AbsorbException(dir + " is a LoRA adapter, not a model: pass it as --adapter, with its base model as"
+                    + " --model" + (base.isEmpty() ? "." : " (" + base + ")."));
+        }
         Path config = dir.resolve("config.json");
         if (!Files.isRegularFile(config)) {
             throw new AbsorbException("Model folder " + dir + " has no config.json.");

@@ -595,7 +595,7 @@ public final class Plot {
             double x = l.px(t.value());
             if (x < l.left - 0.5 || x > l.right + 0.5) continue;
             double row = (i % l.labelRows) * (Text.height(TICK) + 2);
-            c.line(x, l.bottom, x, l.bottom + (t.major() ? TICK_MAJOR : TICK_MINOR) + row, axis);
+            c.line(x, l.bottom, x, l.bottom + (t.major() ? TICK_MAJOR : TICK_MINOR), axis);
             if (t.major()) {
                 c.text(t.label(), x, l.bottom + TICK_MAJOR + 2 + tickAscent + row, TICK, false, Align.MIDDLE, INK, 0);
             }

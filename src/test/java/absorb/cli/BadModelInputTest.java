@@ -59,6 +59,17 @@ class BadModelInputTest {
         assertUserError(forward(m), "has no config.json");
     }
 
+    /** A LoRA adapter folder (with a run's config.json beside its adapter_config.json) given where a model belongs. */
+    @Test
+    void adapterGivenAsModel() throws IOException {
+        Path a = tmp.resolve("adapter");
+        Files.createDirectories(a);
+        Files.writeString(a.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"base_model_name_or_path\": \"base-1\"}");
+        Files.writeString(a.resolve("config.json"), "{\"command\": \"newnews train\"}");
+        Files.writeString(a.resolve("adapter_model.safetensors"), "");
+        assertUserError(forward(a), "is a LoRA adapter, not a model", "--adapter", "(base-1)");
+    }
+
     @Test
     void configNotJson() throws IOException {
         Path m = copy();
