@@ -420,13 +420,17 @@ public final class Transformer implements AutoCloseable {
         if (points.touches(HookPoint.attnPattern(i))) {
             Object[] withScratch = Arrays.copyOf(attention, attention.length + 1);
             withScratch[attention.length] = points.patternScratch();
-            NDArray[] pv = DecoderKernels.ATTENTION_PATTERN.tuple(scope, withScratch);
-            NDArray pattern = points.visit(HookPoint.attnPattern(i), pv[0]);
-            z = DecoderKernels.PATTERN_VALUES.tensor(scope, pattern, pv[1]);
+            NDArray[] pvz = DecoderKernels.ATTENTION_PATTERN.tuple(scope, withScratch);
+            NDArray pattern = points.visit(HookPoint.attnPattern(i), pvz[0]);
+            // z from the probabilities as they came, unless a write replaced them
+            z = pattern == pvz[0] ? pvz[2] : DecoderKernels.PATTERN_VALUES.tensor(scope, pattern, pvz[1]);
             // [batch, heads, t, keys] each: freed at once, so that a pass holds one block's probabilities at a time
-            pv[0].close();
-            pv[1].close();
-            if (pattern != pv[0]) pattern.close();
+            pvz[0].close();
+            pvz[1].close();
+            if (pattern != pvz[0]) {
+                pattern.close();
+                pvz[2].close();
+            }
         } else {
             z = DecoderKernels.ATTENTION_HEADS.tensor(scope, attention);
         }

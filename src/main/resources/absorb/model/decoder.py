@@ -202,8 +202,9 @@ class Decoder(torch.nn.Module):
         return x
 
     # The hooked block: the same block in steps, so that Java can read and replace what passes between them (see
-    # absorb.model.Transformer). attention_heads (or attention_pattern then pattern_values), attention_output and
-    # mlp_output compute what block computes in one call; the residual additions between them are Java's.
+    # absorb.model.Transformer). attention_heads (or attention_pattern, and pattern_values when the probabilities were
+    # replaced), attention_output and mlp_output compute what block computes in one call; the residual additions
+    # between them are Java's.
 
     def attention_inputs(self, x: Tensor, cos: Tensor, signed_sin: Tensor, past_k: List[Tensor], past_v: List[Tensor],
                          i: int, w: Dict[str, Tensor], scalings: Dict[str, float], heads: int, kv_heads: int, d: int,
@@ -248,42 +249,52 @@ class Decoder(torch.nn.Module):
     def attention_pattern(self, x: Tensor, cos: Tensor, signed_sin: Tensor, masks: List[Tensor], causal: List[bool],
                           past_k: List[Tensor], past_v: List[Tensor], i: int, weights: List[Dict[str, Tensor]],
                           scalings: Dict[str, float], heads: int, kv_heads: int, head_dim: int, eps: float,
-                          dropout: float, training: bool, scratch: List[Tensor]) -> Tuple[Tensor, Tensor]:
+                          dropout: float, training: bool, scratch: List[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
         # block i's attention probabilities softmax(q k^T / sqrt(d) + mask) [b, heads, t, s], as transformers' eager
-        # attention computes them (scores in the compute dtype, softmax in float32, cast back), and the values
-        # [b, heads, s, d] they weigh (key/value heads repeated for their query heads); see pattern_values.
-        # Without gradients the scores and the probabilities are written into scratch[0] and scratch[1], kept from
-        # the block before when their shape fits: a [b, heads, t, s] tensor made anew for every block is mapped and
-        # faulted in anew (it is above the allocator's mmap threshold), which cost more than computing it. The
-        # probabilities returned are then scratch[1] itself, valid until the next block's call.
+        # attention computes them (scores in the compute dtype, softmax in float32, cast back), the values
+        # [b, heads, s, d] they weigh (key/value heads repeated for their query heads; see pattern_values) and z
+        # [b, t, heads, d] from those probabilities (what pattern_values gives unless a hook replaces them).
+        # Without gradients the probabilities are written into scratch[1], kept from the block before when its shape
+        # fits (a [b, heads, t, s] tensor made anew for every block is mapped and faulted in anew, above the
+        # allocator's mmap threshold, which cost more than computing it), and the rows are done a few sequences at a
+        # time: each chunk's scores (scratch[0], about 1 MB, or one sequence's) stay in cache from the product through
+        # the softmax to z, so that only the probabilities a reader asked for go through memory. The probabilities
+        # returned are then scratch[1] itself, valid until the next block's call.
         q, k, v = self.attention_inputs(x, cos, signed_sin, past_k, past_v, i, weights[i], scalings, heads, kv_heads,
                                         head_dim, eps, dropout, training)
         if kv_heads != heads:
             k = torch.repeat_interleave(k, heads // kv_heads, 1)
             v = torch.repeat_interleave(v, heads // kv_heads, 1)
-        reuse = not torch.is_grad_enabled() and len(scratch) == 2 and q.dtype == torch.float32
-        shape = [q.size(0), q.size(1), q.size(2), k.size(2)]
-        if reuse and (scratch[0].size() != shape or scratch[0].dtype != q.dtype or scratch[0].device != q.device):
-            scratch[0] = torch.empty(shape, dtype=q.dtype, device=q.device)
-            scratch[1] = torch.empty(shape, dtype=torch.float32, device=q.device)
-        # the product, then the scale, then the mask, as eager attention orders them; in place, so that the scores
-        # take one [b, heads, t, s] tensor
-        if reuse:
-            s = torch.matmul(q, k.transpose(2, 3), out=scratch[0]).mul_(head_dim ** -0.5)
-        else:
-            s = torch.matmul(q, k.transpose(2, 3)).mul_(head_dim ** -0.5)
         mask = masks[i]
-        if mask.numel() > 0:
-            s = s.add_(mask)
-        elif causal[i]:
-            t = s.size(2)
-            keys = s.size(3)
-            future = torch.ones([t, keys], dtype=torch.bool, device=s.device).triu(keys - t + 1)
-            s = s.masked_fill_(future, float("-inf"))
-        if reuse:
-            return (torch.softmax(s, -1, dtype=torch.float32, out=scratch[1]), v)
-        p = torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
-        return (p, v)
+        t = q.size(2)
+        keys = k.size(2)
+        if mask.numel() == 0 and causal[i]:
+            mask = torch.zeros([t, keys], dtype=q.dtype, device=q.device).masked_fill_(
+                torch.ones([t, keys], dtype=torch.bool, device=q.device).triu(keys - t + 1), float("-inf"))
+        if torch.is_grad_enabled() or len(scratch) != 2 or q.dtype != torch.float32:
+            # the product, then the scale, then the mask, as eager attention orders them
+            s = torch.matmul(q, k.transpose(2, 3)).mul_(head_dim ** -0.5)
+            if mask.numel() > 0:
+                s = s + mask
+            p = torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
+            return (p, v, torch.matmul(p.to(v.dtype), v).transpose(1, 2))
+        b = q.size(0)
+        shape = [b, heads, t, keys]
+        chunk = max(1, min(b, (1 << 18) // max(1, heads * t * keys)))
+        if scratch[1].size() != shape or scratch[1].device != q.device:
+            scratch[0] = torch.empty([chunk, heads, t, keys], dtype=q.dtype, device=q.device)
+            scratch[1] = torch.empty(shape, dtype=torch.float32, device=q.device)
+        p = scratch[1]
+        z = torch.empty([b, heads, t, v.size(3)], dtype=v.dtype, device=v.device)
+        for c in range(0, b, chunk):
+            n = min(chunk, b - c)
+            s = torch.matmul(q.narrow(0, c, n), k.narrow(0, c, n).transpose(2, 3), out=scratch[0].narrow(0, 0, n))
+            s = s.mul_(head_dim ** -0.5)
+            if mask.numel() > 0:
+                s = s.add_(mask.narrow(0, c, n) if mask.dim() == 4 and mask.size(0) == b and b > 1 else mask)
+            pc = torch.softmax(s, -1, dtype=torch.float32, out=p.narrow(0, c, n))
+            torch.matmul(pc, v.narrow(0, c, n), out=z.narrow(0, c, n))
+        return (p, v, z.transpose(1, 2))
 
     @torch.jit.export
     def pattern_values(self, pattern: Tensor, v: Tensor) -> Tensor:

@@ -174,6 +174,59 @@ class HookParityTest {
         return e.getMessage();
     }
 
+    /**
+     * Reading attn.pattern computes the probabilities a few sequences at a time (decoder.py's attention_pattern): on a
+     * left-padded batch of 5 rows (on the bundled graph model, of 300 tokens a chunk per row; of 120, four rows and
+     * one), every row's probabilities over its real tokens are those of the row alone, and z from them is the z of the
+     * pass that does not make them (the flash kernel), as are the logits.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {300, 120})
+    void probabilitiesReadInChunksAreEachRowsOwn(int t) {
+        int rows = 5;
+        try (Transformer model = Checkpoint.load(java.nio.file.Path.of("models/graphs-small"), Compute.CPU_FLOAT32);
+                NDManager scope = model.compute().newManager()) {
+            java.util.Random r = new java.util.Random(4);
+            long[][] ids = new long[rows][t];
+            boolean[][] real = new boolean[rows][t];
+            for (int b = 0; b < rows; b++) {
+                int pad = 7 * b;
+                for (int i = 0; i < t; i++) {
+                    real[b][i] = i >= pad;
+                    ids[b][i] = real[b][i] ? 3 + r.nextInt(model.config().vocabSize() - 3) : 0;
+                }
+            }
+            String pattern = HookPoint.attnPattern(1), z = HookPoint.attnZ(1);
+            Map<String, float[]> withPattern = new LinkedHashMap<>(), flash = new LinkedHashMap<>();
+            float[] logits = model.forward(scope, Forward.of(ids).withPadding(real).withHook(Transformer.ResidualHook
+                    .collect(p -> p.equals(pattern) || p.equals(z), withPattern))).logits().toFloatArray();
+            float[] flashLogits = model.forward(scope, Forward.of(ids).withPadding(real).withHook(Transformer.ResidualHook
+                    .collect(p -> p.equals(z), flash))).logits().toFloatArray();
+            for (int i = 0; i < logits.length; i++) assertEquals(flashLogits[i], logits[i], 1e-4, "logit " + i);
+            float[] zs = withPattern.get(z), flashZ = flash.get(z);
+            int heads = model.config().numAttentionHeads();
+            for (int b = 0; b < rows; b++) {
+                int pad = 7 * b, n = t - pad;
+                long[][] alone = {java.util.Arrays.copyOfRange(ids[b], pad, t)};
+                Map<String, float[]> own = new LinkedHashMap<>();
+                model.forward(scope, Forward.of(alone).withHook(Transformer.ResidualHook.collect(p -> p.equals(pattern), own)));
+                float[] p = withPattern.get(pattern), q = own.get(pattern);
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0; j < n; j++) {
+                            long at = (((long) b * heads + h) * t + pad + i) * t + pad + j;
+                            assertEquals(q[(h * n + i) * n + j], p[(int) at], 1e-5, "row " + b + " head " + h);
+                        }
+                    }
+                }
+                int width = zs.length / (rows * t);
+                for (int i = pad * width; i < t * width; i++) {
+                    assertEquals(flashZ[b * t * width + i], zs[b * t * width + i], 1e-5, "z of row " + b);
+                }
+            }
+        }
+    }
+
     /** The value at {@code point} on {@code ids}, kept in {@code scope}. */
     private static NDArray read(Transformer model, NDManager scope, long[][] ids, String point) {
         NDArray[] kept = new NDArray[1];
