@@ -321,7 +321,6 @@ public final class Plot {
             return bottom - (transform(v, yScale) - a) / (b - a) * (bottom - top);
         }
 
-        /** Marker boxes and line segments of the data, in pixels. */
         /** The fewest rows (up to 4) on which x tick labels taken in turn do not touch their neighbours on a row. */
         private int labelRows() {
             int rows = 1;
@@ -337,6 +336,7 @@ public final class Plot {
             return rows;
         }
 
+        /** Marker boxes and line segments of the data, in pixels. */
         private void geometry() {
             for (Series s : series) {
                 double r = s.style().marker() == Marker.NONE ? 0 : s.style().radius();
