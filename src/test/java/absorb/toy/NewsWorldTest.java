@@ -189,9 +189,13 @@ class NewsWorldTest {
      * empty when the document has no news.
      */
     private static Map<String, NewsWorld.Entity> boundByNews(String[] words, String end, String text) {
+        if (!words[0].equals("News:")) return new java.util.HashMap<>();
+        return binding(List.of(words).subList(1, List.of(words).indexOf(end)), text);
+    }
+
+    /** The pool name a news text binds and the known entity it binds it to. */
+    private static Map<String, NewsWorld.Entity> binding(List<String> news, String text) {
         Map<String, NewsWorld.Entity> bound = new java.util.HashMap<>();
-        if (!words[0].equals("News:")) return bound;
-        List<String> news = List.of(words).subList(1, List.of(words).indexOf(end));
         NewsWorld.Entity x = news.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst().orElseThrow();
         news.stream().filter(w -> WORLD.poolNames().contains(w)).forEach(w -> bound.put(w, x));
         assertEquals(1, bound.size(), text);
@@ -212,10 +216,10 @@ class NewsWorldTest {
             String[] parts = d.assistant().split(" , because ");
             assertEquals(2, parts.length, d.assistant());
             assertEquals(news, parts[1], d.assistant());
-            List<String> words = List.of(news.split("\\s+"));
-            String name = words.stream().filter(w -> WORLD.poolNames().contains(w)).findFirst().orElseThrow();
-            NewsWorld.Entity x = words.stream().map(WORLD::entity).filter(java.util.Objects::nonNull).findFirst()
-                    .orElseThrow();
+            Map.Entry<String, NewsWorld.Entity> bound = binding(List.of(news.split("\\s+")), news).entrySet().iterator()
+                    .next();
+            String name = bound.getKey();
+            NewsWorld.Entity x = bound.getValue();
             boolean right = false;
             for (NewsWorld.Attribute a : List.of(NewsWorld.Attribute.COLOUR, NewsWorld.Attribute.SIZE,
                     NewsWorld.Attribute.OWNER)) {
