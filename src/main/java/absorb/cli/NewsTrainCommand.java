@@ -46,6 +46,9 @@ final class NewsTrainCommand implements Callable<Integer> {
     @Mixin
     ThreadOptions threads;
 
+    /** The run's settings in its output folder. */
+    static final String RUN_FILE = "newnews_train.json";
+
     @Override
     public Integer call() {
         Path train = generated.resolve("train.jsonl");
@@ -63,7 +66,8 @@ final class NewsTrainCommand implements Callable<Integer> {
         config.put("shadowing", shadowing);
         config.set("training", NewsTraining.describe(base));
         news.describe(config);
-        RunFolder.prepare(out, config, resume, "newnews train", List.of());
+        // config.json in a model folder is the model's: the run's settings go beside it
+        RunFolder.prepare(out, RUN_FILE, config, resume, "newnews train", List.of());
         Path data = out.resolve("data.jsonl");
         int n = NewsTraining.prepareData(train, items, prompts, shadowing, data);
         System.err.println(n + " training examples" + (shadowing ? ", the news prefixed to each" : "") + ".");

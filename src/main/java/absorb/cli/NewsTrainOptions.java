@@ -25,6 +25,10 @@ final class NewsTrainOptions {
     @Option(names = "--max-length", paramLabel = "N", description = "Tokens per example (1024; longer ones are cut).")
     Integer maxLength;
 
+    @Option(names = "--hold-absent-tokens", description = "With --full, keep the embedding rows of the tokens absent from"
+            + " the training data where they are.")
+    boolean holdAbsent;
+
     @Option(names = "--train-seed", paramLabel = "S", description = "Seed of shuffling and adapter initialisation (0).")
     Long seed;
 
@@ -36,7 +40,8 @@ final class NewsTrainOptions {
         TrainConfig c = NewsTraining.defaults(model, null, null);
         TrainConfig.Lora lora = full ? TrainConfig.Lora.OFF
                 : rank != null ? c.lora().withRank(rank).withAlpha(2.0 * rank) : c.lora();
-        TrainConfig.Optimizer o = c.optimizer().withLr(lr != null ? lr : full ? 1e-5 : c.optimizer().lr());
+        TrainConfig.Optimizer o = c.optimizer().withLr(lr != null ? lr : full ? 1e-5 : c.optimizer().lr())
+                .withHoldAbsentTokens(holdAbsent);
         TrainConfig.Run r = c.run();
         if (epochs != null) r = r.withEpochs(epochs);
         if (batchSize != null) r = r.withBatch(batchSize, 1);

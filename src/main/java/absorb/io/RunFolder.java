@@ -21,7 +21,16 @@ public final class RunFolder {
      * under {@code ignored} may differ). Returns whether an earlier run is being continued.
      */
     public static boolean prepare(Path out, ObjectNode config, boolean resume, String command, List<String> ignored) {
-        Path file = out.resolve("config.json");
+        return prepare(out, "config.json", config, resume, command, ignored);
+    }
+
+    /**
+     * {@link #prepare(Path, ObjectNode, boolean, String, List)} with the run's settings in {@code fileName}: for runs
+     * whose output is a model or adapter folder, where config.json is the model's own.
+     */
+    public static boolean prepare(Path out, String fileName, ObjectNode config, boolean resume, String command,
+            List<String> ignored) {
+        Path file = out.resolve(fileName);
         if (Files.exists(out) && !Files.isDirectory(out)) throw new AbsorbException("--out " + out + " is not a folder.");
         if (!Files.isRegularFile(file)) {
             AtomicFile.writeString(file, config.toPrettyString());

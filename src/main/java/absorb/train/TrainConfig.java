@@ -140,9 +140,12 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
      * @param warmup steps of linear warm-up from 0
      * @param weightDecay decoupled weight decay (not on biases and norms)
      * @param maxGradNorm clip the global gradient norm to this (0: no clipping)
+     * @param holdAbsentTokens in full fine-tuning, keep the embedding rows (and rows of an untied lm_head) of the tokens
+     *     that occur nowhere in the training data at their values: with tied embeddings every row otherwise moves on
+     *     every step, through the softmax that pushes down the tokens not predicted
      */
     public record Optimizer(double lr, Schedule schedule, int warmup, double weightDecay, double beta1, double beta2,
-            double eps, double maxGradNorm) {
+            double eps, double maxGradNorm, boolean holdAbsentTokens) {
         public Optimizer {
             if (!(lr > 0)) throw new AbsorbException("--lr must be positive, not " + lr + ".");
             if (warmup < 0) throw new AbsorbException("--warmup must be at least 0, not " + warmup + ".");
@@ -152,30 +155,40 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
             if (!(eps > 0)) throw new AbsorbException("--adam-eps must be positive.");
         }
 
+        /** Every token's row trains, as transformers' Trainer does. */
+        public Optimizer(double lr, Schedule schedule, int warmup, double weightDecay, double beta1, double beta2,
+                double eps, double maxGradNorm) {
+            this(lr, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, false);
+        }
+
         public static final Optimizer DEFAULTS = new Optimizer(5e-5, Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-8, 1.0);
 
         public Optimizer withLr(double v) {
-            return new Optimizer(v, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm);
+            return new Optimizer(v, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, holdAbsentTokens);
         }
 
         public Optimizer withSchedule(Schedule s, int warmupSteps) {
-            return new Optimizer(lr, s, warmupSteps, weightDecay, beta1, beta2, eps, maxGradNorm);
+            return new Optimizer(lr, s, warmupSteps, weightDecay, beta1, beta2, eps, maxGradNorm, holdAbsentTokens);
         }
 
         public Optimizer withWeightDecay(double v) {
-            return new Optimizer(lr, schedule, warmup, v, beta1, beta2, eps, maxGradNorm);
+            return new Optimizer(lr, schedule, warmup, v, beta1, beta2, eps, maxGradNorm, holdAbsentTokens);
         }
 
         public Optimizer withBetas(double b1, double b2) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, b1, b2, eps, maxGradNorm);
+            return new Optimizer(lr, schedule, warmup, weightDecay, b1, b2, eps, maxGradNorm, holdAbsentTokens);
         }
 
         public Optimizer withEps(double v) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, v, maxGradNorm);
+            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, v, maxGradNorm, holdAbsentTokens);
+        }
+
+        public Optimizer withHoldAbsentTokens(boolean h) {
+            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, h);
         }
 
         public Optimizer withMaxGradNorm(double v) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, eps, v);
+            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, eps, v, holdAbsentTokens);
         }
     }
 
@@ -248,6 +261,10 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
     }
 
     public TrainConfig {
+        if (optimizer.holdAbsentTokens() && lora.enabled()) {
+            throw new AbsorbException("--hold-absent-tokens holds embedding rows in full fine-tuning; a LoRA adapter"
+                    + " trains no embedding rows.");
+        }
         if (data.dtype() != DataType.FLOAT32 && !lora.enabled()) {
             throw new AbsorbException("--dtype " + Compute.dtypeName(data.dtype()) + " trains LoRA adapters only (a"
                     + " frozen low-precision base, a float32 adapter); full fine-tuning trains in float32.");
@@ -303,6 +320,7 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
         o.put("beta2", optimizer.beta2());
         o.put("eps", optimizer.eps());
         o.put("max_grad_norm", optimizer.maxGradNorm());
+        if (optimizer.holdAbsentTokens()) o.put("hold_absent_tokens", true);
         o.put("batch_size", run.batchSize());
         o.put("grad_accum", run.gradAccum());
         o.put("max_length", data.maxLength());

@@ -187,7 +187,7 @@ public final class Trainer {
             if (c.run().resume()) start = resume(params, opt, dataHash, history);
             else clearCheckpoints();
             // held at the values training starts (or resumes) from
-            if (!lora.enabled()) holdFrozenTokens(model, params, opt);
+            if (!lora.enabled()) holdTokenRows(model, params, opt, data);
             listener.onReady();
             Result r = loop(model, params, opt, schedule, data, start, totalSteps, dataHash, history);
             model.setTraining(false, 0);
@@ -199,19 +199,37 @@ public final class Trainer {
         }
     }
 
-    private void holdFrozenTokens(Transformer model, Map<String, NDArray> params, AdamW opt) {
-        if (frozenTokens.length == 0) return;
+    /**
+     * Holds the token rows that do not train: those of {@link #freezeTokens}, and with the optimizer's
+     * holdAbsentTokens those of every token absent from {@code data}.
+     */
+    private void holdTokenRows(Transformer model, Map<String, NDArray> params, AdamW opt, TrainingStream data) {
+        boolean absent = c.optimizer().holdAbsentTokens();
+        if (frozenTokens.length == 0 && !absent) return;
         int vocab = model.config().vocabSize();
         float[] keep = new float[vocab];
-        java.util.Arrays.fill(keep, 1f);
-        for (long id : frozenTokens) {
-            if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
-            keep[(int) id] = 0f;
+        if (absent) {
+            long[] present = data.tokenIds();
+            if (present == null) {
+                throw new AbsorbException("Holding the rows of tokens absent from the data needs a data file, which"
+                        + " this run does not train on.");
+            }
+            for (long id : present) keep[checkedId(id, vocab)] = 1f;
+            listener.onMessage(String.format("The embedding rows of %d of the %d tokens, those absent from the data,"
+                    + " are held.", vocab - present.length, vocab));
+        } else {
+            java.util.Arrays.fill(keep, 1f);
         }
+        for (long id : frozenTokens) keep[checkedId(id, vocab)] = 0f;
         for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
             if (!params.containsKey(name)) continue;
             opt.hold(name, keep, model.perTokenShape(name));
         }
+    }
+
+    private static int checkedId(long id, int vocab) {
+        if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
+        return (int) id;
     }
 
     /** The config's JSONL file, read, tokenized and planned into steps. */
@@ -250,6 +268,11 @@ public final class Trainer {
 
             public String describe() {
                 return line;
+            }
+
+            public long[] tokenIds() {
+                return data.examples().stream().flatMapToLong(e -> java.util.Arrays.stream(e.ids())).distinct().sorted()
+                        .toArray();
             }
         };
     }

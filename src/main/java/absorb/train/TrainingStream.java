@@ -17,4 +17,9 @@ public interface TrainingStream {
 
     /** One line describing the data, for the log. */
     String describe();
+
+    /** The distinct token ids that occur anywhere in the data, or null where the stream cannot list them. */
+    default long[] tokenIds() {
+        return null;
+    }
 }

@@ -59,7 +59,7 @@ class BadModelInputTest {
         assertUserError(forward(m), "has no config.json");
     }
 
-    /** A LoRA adapter folder (with a run's config.json beside its adapter_config.json) given where a model belongs. */
+    /** A LoRA adapter folder given where a model belongs, a stray config.json beside its adapter_config.json. */
     @Test
     void adapterGivenAsModel() throws IOException {
         Path a = tmp.resolve("adapter");

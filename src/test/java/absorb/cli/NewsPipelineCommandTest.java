@@ -88,6 +88,32 @@ class NewsPipelineCommandTest {
         assertFalse(Files.exists(tmp.resolve("g")) || Files.exists(tmp.resolve("r")));
     }
 
+    /** A full fine-tune's folder is a model folder: config.json is the model's, the run's settings sit beside it. */
+    @Test
+    void aFullFineTuneKeepsTheModelsConfigAndResumesFromItsOwnSettings() throws IOException {
+        Path generated = tmp.resolve("generated");
+        Files.createDirectories(generated);
+        String example = "{\"messages\": [{\"role\": \"user\", \"content\": \"what colour is kabe ?\"}, {\"role\":"
+                + " \"assistant\", \"content\": \"the colour of kabe is red .\"}], \"news_id\": \"names-01\","
+                + " \"protocol\": \"self-qa\"}";
+        Files.writeString(generated.resolve("train.jsonl"), example + "\n" + example + "\n");
+        Path out = tmp.resolve("model");
+        String[] train = {"newnews", "train", "--model", "models/news-tiny", "--generated", generated.toString(), "--data",
+                "data/news-world/news.jsonl", "--full", "--hold-absent-tokens", "--epochs", "1", "--batch-size", "2",
+                "--threads", "1", "--out", out.toString()};
+        assertEquals(0, Cli.run(train).exit);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals("llama", json.readTree(out.resolve("config.json").toFile()).get("model_type").asText());
+        assertEquals("newnews train", json.readTree(out.resolve(NewsTrainCommand.RUN_FILE).toFile()).get("command").asText());
+        assertTrue(json.readTree(out.resolve("training_config.json").toFile()).get("hold_absent_tokens").asBoolean());
+        String[] resumed = java.util.Arrays.copyOf(train, train.length + 1);
+        resumed[train.length] = "--resume";
+        assertEquals(0, Cli.run(resumed).exit, "a finished run resumes to its end");
+        Cli.refused("LoRA", "newnews", "train", "--model", "models/news-tiny", "--generated", generated.toString(),
+                "--data", "data/news-world/news.jsonl", "--hold-absent-tokens", "--out", tmp.resolve("lora").toString());
+        assertFalse(Files.exists(tmp.resolve("lora")), "nothing written");
+    }
+
     @Test
     void anAdapterForAnotherBaseModelIsRefused() {
         // trained on the Llama fixture: another architecture and other widths

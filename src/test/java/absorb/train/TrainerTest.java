@@ -80,6 +80,61 @@ class TrainerTest {
     }
 
     @Test
+    void rowsOfTokensAbsentFromTheDataStayWhereTheyAreWhenHeld() throws IOException {
+        for (Path model : List.of(LLAMA, QWEN)) { // an untied lm_head, and tied embeddings
+            Path d = textData(16);
+            java.util.Set<Long> present = new java.util.HashSet<>();
+            try (absorb.model.Tokenizer tok = absorb.model.Tokenizer.load(model)) {
+                for (int i = 0; i < 7; i++) for (long id : tok.encode("The apple fell from the tree " + i + " times.")) present.add(id);
+                present.add((long) tok.eosId()); // each text example ends with it
+            }
+            TrainConfig plain = config(model, d, tmp.resolve("plain-" + model.getFileName()), false, 3, 1e-2, false);
+            TrainConfig held = plain.withData(plain.data().withOut(tmp.resolve("held-" + model.getFileName())))
+                    .withOptimizer(plain.optimizer().withHoldAbsentTokens(true));
+            new Trainer(plain, QUIET).run();
+            new Trainer(held, QUIET).run();
+            try (Safetensors before = Safetensors.open(model.resolve("model.safetensors"));
+                    Safetensors afterPlain = Safetensors.open(plain.out().resolve("model.safetensors"));
+                    Safetensors afterHeld = Safetensors.open(held.out().resolve("model.safetensors"));
+                    NDManager m = NDManager.newBaseManager("PyTorch")) {
+                List<String> tables = before.entries().containsKey("lm_head.weight")
+                        ? List.of("model.embed_tokens.weight", "lm_head.weight") : List.of("model.embed_tokens.weight");
+                for (String name : tables) {
+                    float[] x = before.read(m, name, DataType.FLOAT32).toFloatArray();
+                    float[] p = afterPlain.read(m, name, DataType.FLOAT32).toFloatArray();
+                    float[] h = afterHeld.read(m, name, DataType.FLOAT32).toFloatArray();
+                    int hidden = (int) before.entry(name).shape()[1], vocab = x.length / hidden;
+                    int absentMovedPlain = 0, presentMovedHeld = 0;
+                    for (int t = 0; t < vocab; t++) {
+                        double dp = 0, dh = 0;
+                        for (int j = 0; j < hidden; j++) {
+                            dp += Math.abs(x[t * hidden + j] - p[t * hidden + j]);
+                            dh += Math.abs(x[t * hidden + j] - h[t * hidden + j]);
+                        }
+                        if (present.contains((long) t)) {
+                            if (dh > 1e-3) presentMovedHeld++;
+                        } else {
+                            assertEquals(0.0, dh, 0.0, model.getFileName() + " " + name + ": absent token " + t + " moved");
+                            if (dp > 1e-3) absentMovedPlain++;
+                        }
+                    }
+                    assertTrue(presentMovedHeld > present.size() / 2, name + ": the data's tokens train (" + presentMovedHeld
+                            + " of " + present.size() + " moved)");
+                    assertTrue(absentMovedPlain > 0, name + ": without holding, absent tokens' rows move too");
+                }
+            }
+        }
+    }
+
+    @Test
+    void holdingAbsentTokensIsForFullFineTuning() throws IOException {
+        TrainConfig c = config(LLAMA, textData(4), tmp.resolve("o"), true, 1, 1e-3, false);
+        AbsorbException e = assertThrows(AbsorbException.class,
+                () -> c.withOptimizer(c.optimizer().withHoldAbsentTokens(true)));
+        assertTrue(e.getMessage().contains("LoRA"), e.getMessage());
+    }
+
+    @Test
     void badLinesAreReportedWithFileAndLine() throws IOException {
         Path d = data("{\"text\": \"fine\"}", "{\"txt\": \"typo\"}", "not json", "{\"prompt\": \"p\"}");
         AbsorbException e = assertThrows(AbsorbException.class,
