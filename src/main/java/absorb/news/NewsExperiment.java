@@ -150,12 +150,14 @@ public final class NewsExperiment {
                 gen.begin();
                 ChatModel g = models.generator();
                 long before = g.tokensProcessed();
+                long t0 = System.nanoTime();
                 stats = Sys2Generation.generate(g, items, p, prompts, s.generation().withSamples(s.maxSamples()), gen.dir(),
                         log);
                 ObjectNode r = Sys2Generation.statsJson(stats);
                 long tokens = stats.promptTokens() + stats.completionTokens();
                 r.put("tokens", tokens);
                 putFlops(r, g, tokens);
+                r.put("seconds", (System.nanoTime() - t0) / 1e9);
                 gen.finish(r);
                 if (before < 0) log.accept(p.label + ": the generator does not report its tokens");
             }

@@ -104,7 +104,9 @@ class NewsPipelineCommandTest {
         assertEquals(0, Cli.run(train).exit);
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         assertEquals("llama", json.readTree(out.resolve("config.json").toFile()).get("model_type").asText());
-        assertEquals("newnews train", json.readTree(out.resolve(NewsTrainCommand.RUN_FILE).toFile()).get("command").asText());
+        com.fasterxml.jackson.databind.JsonNode run = json.readTree(out.resolve(NewsTrainCommand.RUN_FILE).toFile());
+        assertEquals("newnews train", run.get("command").asText());
+        assertTrue(run.get("training").get("hold_absent_tokens").asBoolean(), "the setting is part of the run's: " + run);
         assertTrue(json.readTree(out.resolve("training_config.json").toFile()).get("hold_absent_tokens").asBoolean());
         String[] resumed = java.util.Arrays.copyOf(train, train.length + 1);
         resumed[train.length] = "--resume";

@@ -60,6 +60,10 @@ class NewsRunResumeTest {
 
         JsonNode a = JSON.readTree(whole.resolve("metrics.json").toFile()),
                 b = JSON.readTree(killed.resolve("metrics.json").toFile());
+        a.get("stages").fields().forEachRemaining(e -> {
+            JsonNode r = e.getValue().get("result");
+            assertTrue(r.has("tokens") && r.has("flops") && r.has("seconds"), e.getKey() + " records its compute: " + r);
+        });
         Map<String, Double> ma = measured(a), mb = measured(b);
         assertEquals(ma, mb);
         assertTrue(ma.keySet().stream().anyMatch(k -> k.startsWith("/baseline/no-news/")), "the baselines: " + ma.keySet());
