@@ -4,6 +4,8 @@ checkpoint as the reference:
 - `local-completions` (loglikelihood: /v1/completions with echo and logprobs, prompts as token ids) on the New News
   multiple-choice tasks that `./absorb newnews export --format lm-eval` writes: acc and acc_norm equal hf's, and every
   document's log-likelihoods agree to 1e-4;
+- the same with `tokenizer_backend=remote` (the server's /tokenize, /detokenize and /tokenizer_info, as vLLM
+  has them): the same log-likelihoods as with a local tokenizer;
 - `local-chat-completions` (generate_until through /v1/chat/completions, chat template applied by the server) on a
   generation task over the same questions: every response equals hf's with apply_chat_template.
 
@@ -76,6 +78,13 @@ def main():
                 model_args=f"base_url={s.url}/completions,model=tiny,tokenizer={model},tokenizer_backend=huggingface,"
                            f"num_concurrent=4,max_retries=1,max_length=4096",
                 tasks=mc, task_manager=tm, log_samples=True)
+            # the same with the server's tokenizer (vLLM's /tokenize, /detokenize and /tokenizer_info) instead of a
+            # local copy
+            got_remote = lm_eval.simple_evaluate(
+                model="local-completions",
+                model_args=f"base_url={s.url}/completions,model=tiny,tokenizer_backend=remote,"
+                           f"num_concurrent=4,max_retries=1,max_length=4096",
+                tasks=mc, task_manager=tm, log_samples=True)
             got_gen = lm_eval.simple_evaluate(
                 model="local-chat-completions",
                 model_args=f"base_url={s.url}/chat/completions,model=tiny,num_concurrent=4,max_retries=1",
@@ -95,6 +104,14 @@ def main():
             print(f"{'ok  ' if ok else 'FAIL'} {task} per-option log-likelihoods: max difference {worst:.2e}")
             if not ok:
                 failed.append(f"{task} log-likelihoods")
+        for task in mc:
+            a = [x["resps"] for x in samples(got_remote, task)]
+            b = [x["resps"] for x in samples(got, task)]
+            ok = a == b and got_remote["results"][task]["acc,none"] == got["results"][task]["acc,none"]
+            print(f"{'ok  ' if ok else 'FAIL'} {task}: tokenizer_backend=remote gives the same {len(b)} documents'"
+                  f" log-likelihoods as a local tokenizer (acc {got_remote['results'][task]['acc,none']:.4f})")
+            if not ok:
+                failed.append(f"{task} remote tokenizer")
         xs, ys = samples(got_gen, "newnews_generate"), samples(ref_gen, "newnews_generate")
         same = sum(x["resps"][0][0] == y["resps"][0][0] for x, y in zip(xs, ys))
         ok = same == len(ys) and len(xs) == len(ys)

@@ -37,7 +37,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * absorb's OpenAI-compatible HTTP server (Jetty): {@code /v1/models}, {@code /v1/completions} (echo, logprobs, stop,
  * n, seed), {@code /v1/chat/completions} (streaming as server-sent events, logprobs and top_logprobs) and
- * {@code /health}, with the request, response and error bodies of the OpenAI API and vLLM. The base model and each
+ * {@code /health}, and vLLM's {@code /tokenize}, {@code /detokenize} and {@code /tokenizer_info}, with the request,
+ * response and error bodies of the OpenAI API and vLLM. The base model and each
  * LoRA adapter are served under their own names, as vLLM serves LoRA modules. Requests decode together through the
  * {@link Scheduler} (continuous batching). A malformed or oversized request gets a 4xx and one sentence; it never
  * reaches the model. {@link #close} drains: requests in flight finish, new ones get 503.
@@ -227,6 +228,21 @@ public final class ApiServer implements AutoCloseable {
                         requests.incrementAndGet();
                         chat(Requests.chat(body, s.maxLogprobs(), s.maxN()), response, callback);
                     }
+                    case "/tokenize" -> {
+                        expect(method, "POST");
+                        authorize(request);
+                        send(response, callback, 200, tokenize(Requests.tokenize(body(request))));
+                    }
+                    case "/detokenize" -> {
+                        expect(method, "POST");
+                        authorize(request);
+                        send(response, callback, 200, detokenize(Requests.detokenize(body(request))));
+                    }
+                    case "/tokenizer_info" -> {
+                        expect(method, "GET");
+                        authorize(request);
+                        send(response, callback, 200, tokenizerInfo());
+                    }
                     default -> throw ApiError.notFound("No route " + path + ".", null, null);
                 }
             } catch (ApiError e) {
@@ -331,6 +347,68 @@ public final class ApiServer implements AutoCloseable {
         else m.putNull("parent");
         m.put("max_model_len", maxModelLen);
         return m;
+    }
+
+    /** vLLM's /tokenize answer: the ids, their count and the longest prompt and completion taken. */
+    private ObjectNode tokenize(Requests.Tokenize r) {
+        if (r.model() != null) adapterFor(r.model()); // an adapter shares its base model's tokenizer
+        Tokenizer tok = lm.tokenizer();
+        long[] ids;
+        if (r.messages() != null) {
+            if (!tok.hasChatTemplate()) {
+                throw ApiError.badRequest("The model has no chat template; tokenize a `prompt` instead.", "messages");
+            }
+            String text;
+            try {
+                text = tok.renderChat(r.messages(), r.addGenerationPrompt()).text();
+            } catch (AbsorbException | IllegalArgumentException e) {
+                throw ApiError.badRequest("The chat template refused the messages: " + e.getMessage(), "messages");
+            }
+            ids = r.addSpecialTokens() ? tok.encode(text) : tok.encodePlain(text);
+        } else {
+            ids = r.addSpecialTokens() ? tok.encode(r.prompt()) : tok.encodePlain(r.prompt());
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("count", ids.length);
+        o.put("max_model_len", maxModelLen);
+        ArrayNode a = o.putArray("tokens");
+        for (long id : ids) a.add(id);
+        o.putNull("token_strs");
+        return o;
+    }
+
+    /** vLLM's /detokenize answer: the text of the ids, special tokens kept. */
+    private ObjectNode detokenize(Requests.Detokenize r) {
+        if (r.model() != null) adapterFor(r.model());
+        for (long id : r.tokens()) {
+            if (id < 0 || id >= lm.config().vocabSize()) {
+                throw ApiError.badRequest("Token id " + id + " is outside the vocabulary (0 to "
+                        + (lm.config().vocabSize() - 1) + ").", "tokens");
+            }
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("prompt", lm.tokenizer().decode(r.tokens(), false));
+        return o;
+    }
+
+    /**
+     * vLLM's /tokenizer_info: the special tokens, the chat template and the length limit, what a client needs to
+     * tokenize and render prompts as this server does (lm-evaluation-harness's {@code tokenizer_backend=remote}).
+     */
+    private ObjectNode tokenizerInfo() {
+        Tokenizer tok = lm.tokenizer();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("tokenizer_class", "PreTrainedTokenizerFast");
+        for (String key : List.of("bos_token", "eos_token", "pad_token", "unk_token")) {
+            String t = tok.specialToken(key);
+            if (t != null) o.put(key, t);
+            else o.putNull(key);
+        }
+        o.put("add_bos_token", tok.addsBos());
+        o.put("model_max_length", maxModelLen);
+        if (tok.hasChatTemplate()) o.put("chat_template", tok.chatTemplate().source());
+        else o.putNull("chat_template");
+        return o;
     }
 
     /** The adapter that serves a model name (null: the base model); 404 for a name not served. */

@@ -60,6 +60,20 @@ final class Requests {
 
     static Chat chat(JsonNode b, int maxLogprobs, int maxN) {
         String model = model(b);
+        List<Map<String, Object>> messages = messages(b);
+        refuse(b, Set.of("frequency_penalty", "presence_penalty", "logit_bias", "tools", "functions", "response_format"));
+        boolean logprobs = bool(b, "logprobs");
+        Integer top = optionalInt(b, "top_logprobs", 0, maxLogprobs);
+        if (top != null && top > 0 && !logprobs) {
+            throw ApiError.badRequest("`top_logprobs` needs `logprobs` set to true.", "top_logprobs");
+        }
+        String budget = b.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        return new Chat(model, messages, sampling(b, budget, maxN), logprobs, top == null ? 0 : top, bool(b, "stream"),
+                includeUsage(b));
+    }
+
+    /** The request's {@code messages}, each a role and its text. */
+    private static List<Map<String, Object>> messages(JsonNode b) {
         JsonNode ms = b.get("messages");
         if (ms == null || !ms.isArray() || ms.isEmpty()) {
             throw ApiError.badRequest("`messages` must be a list of at least one message.", "messages");
@@ -74,15 +88,48 @@ final class Requests {
             msg.put("content", content(m.get("content")));
             messages.add(msg);
         }
-        refuse(b, Set.of("frequency_penalty", "presence_penalty", "logit_bias", "tools", "functions", "response_format"));
-        boolean logprobs = bool(b, "logprobs");
-        Integer top = optionalInt(b, "top_logprobs", 0, maxLogprobs);
-        if (top != null && top > 0 && !logprobs) {
-            throw ApiError.badRequest("`top_logprobs` needs `logprobs` set to true.", "top_logprobs");
+        return messages;
+    }
+
+    /**
+     * vLLM's /tokenize: a {@code prompt} (special tokens added unless {@code add_special_tokens} is false) or
+     * {@code messages} rendered by the chat template (with the generation prompt unless {@code add_generation_prompt}
+     * is false; special tokens not added unless asked, the template writing its own); {@code model} optional.
+     */
+    record Tokenize(String model, String prompt, List<Map<String, Object>> messages, boolean addSpecialTokens,
+            boolean addGenerationPrompt) {}
+
+    static Tokenize tokenize(JsonNode b) {
+        String model = optionalModel(b);
+        boolean chat = b.has("messages");
+        if (chat == b.has("prompt")) throw ApiError.badRequest("Give either `prompt` or `messages`.", chat ? "prompt" : null);
+        if (bool(b, "return_token_strs")) {
+            throw ApiError.badRequest("`return_token_strs` is not supported by this server; /detokenize gives text.",
+                    "return_token_strs");
         }
-        String budget = b.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-        return new Chat(model, messages, sampling(b, budget, maxN), logprobs, top == null ? 0 : top, bool(b, "stream"),
-                includeUsage(b));
+        refuse(b, Set.of("tools", "mm_processor_kwargs"));
+        if (chat) {
+            return new Tokenize(model, null, messages(b), bool(b, "add_special_tokens", false),
+                    bool(b, "add_generation_prompt", true));
+        }
+        JsonNode p = b.get("prompt");
+        if (!p.isTextual()) throw ApiError.badRequest("`prompt` must be a string.", "prompt");
+        return new Tokenize(model, p.asText(), null, bool(b, "add_special_tokens", true), false);
+    }
+
+    /** vLLM's /detokenize: {@code tokens} (a list of ids) and an optional {@code model}. */
+    record Detokenize(String model, long[] tokens) {}
+
+    static Detokenize detokenize(JsonNode b) {
+        String model = optionalModel(b);
+        JsonNode t = b.get("tokens");
+        if (t == null || !t.isArray()) throw ApiError.badRequest("`tokens` must be a list of token ids.", "tokens");
+        long[] ids = new long[t.size()];
+        for (int i = 0; i < ids.length; i++) {
+            if (!t.get(i).isIntegralNumber()) throw ApiError.badRequest("Token ids must be integers.", "tokens");
+            ids[i] = t.get(i).asLong();
+        }
+        return new Detokenize(model, ids);
     }
 
     /** A message's text: a string, or the text parts of a list of content parts. */
@@ -139,6 +186,14 @@ final class Requests {
         return m.asText();
     }
 
+    /** {@code model} where it may be left out (null then: the served base model). */
+    private static String optionalModel(JsonNode b) {
+        JsonNode m = b.get("model");
+        if (m == null || m.isNull()) return null;
+        if (!m.isTextual() || m.asText().isEmpty()) throw ApiError.badRequest("`model` must be a model's name.", "model");
+        return m.asText();
+    }
+
     private static long[] ids(JsonNode a) {
         if (a.isEmpty()) throw ApiError.badRequest("A prompt of token ids is empty.", "prompt");
         long[] out = new long[a.size()];
@@ -159,8 +214,12 @@ final class Requests {
     }
 
     private static boolean bool(JsonNode b, String f) {
+        return bool(b, f, false);
+    }
+
+    private static boolean bool(JsonNode b, String f, boolean fallback) {
         JsonNode v = b.get(f);
-        if (v == null || v.isNull()) return false;
+        if (v == null || v.isNull()) return fallback;
         if (!v.isBoolean()) throw ApiError.badRequest("`" + f + "` must be true or false.", f);
         return v.asBoolean();
     }

@@ -1,5 +1,6 @@
 package absorb.api;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,8 +80,12 @@ class ApiServerTest {
     }
 
     static Answer post(ApiServer s, String path, String body, String key) {
+        return post(s, URI.create(s.baseUrl() + path), body, key);
+    }
+
+    static Answer post(ApiServer s, URI uri, String body, String key) {
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.baseUrl() + path))
+            HttpRequest.Builder b = HttpRequest.newBuilder(uri)
                     .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
             if (key != null) b.header("Authorization", "Bearer " + key);
             HttpResponse<String> r = client(s).send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -98,6 +103,11 @@ class ApiServerTest {
 
     static Answer post(String path, String body) {
         return post(server, path, body, null);
+    }
+
+    /** A POST to a route outside /v1 (vLLM's tokenizer routes). */
+    static Answer postRoot(String path, String body) {
+        return post(server, URI.create(server.baseUrl().replace("/v1", "") + path), body, null);
     }
 
     static Answer get(ApiServer s, String path) throws Exception {
@@ -134,6 +144,45 @@ class ApiServerTest {
         assertEquals("qwen2", models.get("data").get(1).get("parent").asText());
         assertError(get(server, "/v1/nothing"), 404, "No route");
         assertError(get(server, "/v1/completions"), 405, "POST");
+    }
+
+    static long[] ids(JsonNode a) {
+        long[] out = new long[a.size()];
+        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asLong();
+        return out;
+    }
+
+    /** vLLM's tokenizer routes, against the in-process tokenizer (itself tested against transformers'). */
+    @Test
+    void tokenizeDetokenizeAndTokenizerInfoAnswerAsVllmDoes() throws Exception {
+        absorb.model.Tokenizer tok = lm.tokenizer();
+        String text = "The apple fell <|im_end|> far";
+        JsonNode t = postRoot("/tokenize", JSON.createObjectNode().put("prompt", text).toString()).json();
+        assertArrayEquals(tok.encode(text), ids(t.get("tokens")));
+        assertEquals(t.get("tokens").size(), t.get("count").asInt());
+        assertEquals(256, t.get("max_model_len").asInt());
+        JsonNode plain = postRoot("/tokenize", JSON.createObjectNode().put("prompt", text).put("add_special_tokens", false)
+                .put("model", "tuned").toString()).json();
+        assertArrayEquals(tok.encodePlain(text), ids(plain.get("tokens")));
+        JsonNode chat = postRoot("/tokenize", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi there\"}]}").json();
+        assertArrayEquals(chatIds("Hi there"), ids(chat.get("tokens")));
+        JsonNode noPrompt = postRoot("/tokenize", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi there\"}],"
+                + " \"add_generation_prompt\": false}").json();
+        assertArrayEquals(tok.encodeChat(List.of(Map.of("role", "user", "content", "Hi there")), false),
+                ids(noPrompt.get("tokens")));
+        long[] some = tok.encodePlain(text);
+        JsonNode d = postRoot("/detokenize", "{\"tokens\": " + java.util.Arrays.toString(some) + "}").json();
+        assertEquals(tok.decode(some, false), d.get("prompt").asText());
+        JsonNode info = get(server, "/tokenizer_info").json();
+        assertEquals(tok.specialToken("eos_token"), info.get("eos_token").asText());
+        assertEquals(tok.chatTemplate().source(), info.get("chat_template").asText());
+        assertEquals(256, info.get("model_max_length").asInt());
+
+        assertError(postRoot("/tokenize", "{\"prompt\": \"a\", \"messages\": []}"), 400, "either");
+        assertError(postRoot("/tokenize", "{\"prompt\": \"a\", \"model\": \"other\"}"), 404, "does not exist");
+        assertError(postRoot("/tokenize", "{\"prompt\": \"a\", \"return_token_strs\": true}"), 400, "return_token_strs");
+        assertError(postRoot("/detokenize", "{\"tokens\": [1, -1]}"), 400, "outside the vocabulary");
+        assertError(get(server, "/tokenize"), 405, "POST");
     }
 
     @Test
