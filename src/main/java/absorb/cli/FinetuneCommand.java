@@ -98,6 +98,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "N", description = "Clip the global gradient norm (0: off).")
     double maxGradNorm;
 
+    @Option(names = "--anchor-decay", defaultValue = "0.0", paramLabel = "A", description = "Decay toward the starting"
+            + " weights instead of toward zero: p += lr * A * (p_start - p) after each step (default 0).")
+    double anchorDecay;
+
     @Option(names = "--hold-absent-tokens", description = "In full fine-tuning, keep the embedding rows of the tokens"
             + " absent from the data where they are.")
     boolean holdAbsentTokens;
@@ -163,7 +167,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 new TrainConfig.Data(model, data, out, Compute.parseDtype(dtype), maxLength, rejectLong, packing),
                 loraSettings,
                 new TrainConfig.Optimizer(lr != null ? lr : (useLora ? 2e-4 : 5e-5), TrainConfig.Schedule.parse(schedule),
-                        warmup, weightDecay, betas[0], betas[1], eps, maxGradNorm, holdAbsentTokens),
+                        warmup, weightDecay, betas[0], betas[1], eps, maxGradNorm, anchorDecay, holdAbsentTokens),
                 new TrainConfig.Run(epochs, maxSteps, batchSize, gradAccum, seed, checkpointEvery, keepCheckpoints,
                         logEvery, resume, deterministic));
         threads.apply();

@@ -25,6 +25,10 @@ final class NewsTrainOptions {
     @Option(names = "--max-length", paramLabel = "N", description = "Tokens per example (1024; longer ones are cut).")
     Integer maxLength;
 
+    @Option(names = "--anchor-decay", paramLabel = "A", description = "Decay toward the starting weights: p += lr * A *"
+            + " (p_start - p) after each step (0).")
+    Double anchorDecay;
+
     @Option(names = "--hold-absent-tokens", description = "With --full, keep the embedding rows of the tokens absent from"
             + " the training data where they are.")
     boolean holdAbsent;
@@ -42,6 +46,7 @@ final class NewsTrainOptions {
                 : rank != null ? c.lora().withRank(rank).withAlpha(2.0 * rank) : c.lora();
         TrainConfig.Optimizer o = c.optimizer().withLr(lr != null ? lr : full ? 1e-5 : c.optimizer().lr())
                 .withHoldAbsentTokens(holdAbsent);
+        if (anchorDecay != null) o = o.withAnchorDecay(anchorDecay);
         TrainConfig.Run r = c.run();
         if (epochs != null) r = r.withEpochs(epochs);
         if (batchSize != null) r = r.withBatch(batchSize, 1);

@@ -106,6 +106,7 @@ public final class NewsTraining {
         o.put("schedule", c.optimizer().schedule().spelling());
         o.put("warmup", c.optimizer().warmup());
         o.put("weight_decay", c.optimizer().weightDecay());
+        if (c.optimizer().anchorDecay() > 0) o.put("anchor_decay", c.optimizer().anchorDecay());
         if (c.optimizer().holdAbsentTokens()) o.put("hold_absent_tokens", true);
         o.put("epochs", c.run().epochs());
         o.put("max_steps", c.run().maxSteps());

@@ -20,6 +20,8 @@ public final class AdamW implements AutoCloseable {
     private static final Kernel STEP = TorchScript.load("absorb/train/adamw.py").kernel("step", Kernel.Mode.COMPUTES);
     private static final Kernel HOLD = TorchScript.load("absorb/train/adamw.py").kernel("hold_gradient",
             Kernel.Mode.WRITES_GRADIENTS);
+    private static final Kernel ANCHOR = TorchScript.load("absorb/train/adamw.py").kernel("anchor",
+            Kernel.Mode.WRITES_GRADIENTS);
     private static final Kernel RESTORE = TorchScript.load("absorb/train/adamw.py").kernel("restore",
             Kernel.Mode.WRITES_GRADIENTS);
 
@@ -31,6 +33,9 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     /** Held parameters: the mask of the entries that train (1) or are held (0), and the held entries' values. */
     private final Map<String, NDArray[]> held = new LinkedHashMap<>();
+    /** With {@link #anchor}: the parameters, their values then, and the rate of the decay toward them. */
+    private IValue anchorParams, anchorStarts;
+    private double anchorRate;
     /** Parameters, first and second moments, with weight decay and without (lists the update kernel works on). */
     private IValue[] decayed, plain;
 
@@ -67,6 +72,31 @@ public final class AdamW implements AutoCloseable {
         held.put(name, new NDArray[] {k, start});
     }
 
+    /**
+     * Decays every parameter toward its present value after each update, by {@code rate} times the learning rate:
+     * {@code p += lr * rate * (p_start - p)}, weight decay toward the starting point instead of toward zero (the
+     * L2-SP penalty, decoupled as AdamW decouples weight decay). Keeps a copy of every parameter; 0 turns it off.
+     */
+    public void anchor(double rate) {
+        if (!(rate >= 0)) throw new IllegalArgumentException("anchor rate " + rate);
+        if (anchorParams != null) {
+            anchorParams.close();
+            anchorStarts.close();
+            anchorParams = anchorStarts = null;
+        }
+        anchorRate = rate;
+        if (rate == 0) return;
+        List<PtNDArray> ps = new ArrayList<>(), starts = new ArrayList<>();
+        for (NDArray p : params.values()) {
+            ps.add((PtNDArray) p);
+            NDArray c = p.stopGradient().duplicate();
+            c.attach(manager);
+            starts.add((PtNDArray) c);
+        }
+        anchorParams = IValue.listFrom(ps.toArray(PtNDArray[]::new));
+        anchorStarts = IValue.listFrom(starts.toArray(PtNDArray[]::new));
+    }
+
     /** transformers' Trainer rule: no weight decay on biases and normalisation weights. */
     public static boolean decaysByDefault(String name) {
         return !name.endsWith(".bias") && !name.contains("norm");
@@ -85,6 +115,7 @@ public final class AdamW implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             NDArray norm = STEP.tensor(scope, decayed[0], decayed[1], decayed[2], plain[0], plain[1], plain[2],
                     weightDecay, step, lr, beta1, beta2, eps, maxNorm);
+            if (anchorParams != null) ANCHOR.call(anchorParams, anchorStarts, lr * anchorRate).close();
             held.forEach((name, h) -> RESTORE.call(params.get(name), h[0], h[1]).close());
             return norm.toFloatArray()[0];
         }
@@ -120,6 +151,10 @@ public final class AdamW implements AutoCloseable {
     @Override
     public void close() {
         for (IValue[] g : new IValue[][] {decayed, plain}) if (g != null) for (IValue v : g) v.close();
+        if (anchorParams != null) {
+            anchorParams.close();
+            anchorStarts.close();
+        }
         manager.close();
     }
 }

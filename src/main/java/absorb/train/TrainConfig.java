@@ -140,16 +140,19 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
      * @param warmup steps of linear warm-up from 0
      * @param weightDecay decoupled weight decay (not on biases and norms)
      * @param maxGradNorm clip the global gradient norm to this (0: no clipping)
+     * @param anchorDecay decoupled decay toward the weights training starts from, instead of toward zero:
+     *     {@code p += lr * anchorDecay * (p_start - p)} after each update (the L2-SP penalty; 0: none)
      * @param holdAbsentTokens in full fine-tuning, keep the embedding rows (and rows of an untied lm_head) of the tokens
      *     that occur nowhere in the training data at their values: with tied embeddings every row otherwise moves on
      *     every step, through the softmax that pushes down the tokens not predicted
      */
     public record Optimizer(double lr, Schedule schedule, int warmup, double weightDecay, double beta1, double beta2,
-            double eps, double maxGradNorm, boolean holdAbsentTokens) {
+            double eps, double maxGradNorm, double anchorDecay, boolean holdAbsentTokens) {
         public Optimizer {
             if (!(lr > 0)) throw new AbsorbException("--lr must be positive, not " + lr + ".");
             if (warmup < 0) throw new AbsorbException("--warmup must be at least 0, not " + warmup + ".");
             if (weightDecay < 0) throw new AbsorbException("--weight-decay must be at least 0, not " + weightDecay + ".");
+            if (!(anchorDecay >= 0)) throw new AbsorbException("--anchor-decay must be at least 0, not " + anchorDecay + ".");
             if (maxGradNorm < 0) throw new AbsorbException("--max-grad-norm must be at least 0 (0: no clipping).");
             if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new AbsorbException("--betas must be in [0, 1).");
             if (!(eps > 0)) throw new AbsorbException("--adam-eps must be positive.");
@@ -158,37 +161,48 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
         /** Every token's row trains, as transformers' Trainer does. */
         public Optimizer(double lr, Schedule schedule, int warmup, double weightDecay, double beta1, double beta2,
                 double eps, double maxGradNorm) {
-            this(lr, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, false);
+            this(lr, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, 0, false);
         }
 
         public static final Optimizer DEFAULTS = new Optimizer(5e-5, Schedule.LINEAR, 0, 0.0, 0.9, 0.999, 1e-8, 1.0);
 
         public Optimizer withLr(double v) {
-            return new Optimizer(v, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, holdAbsentTokens);
+            return new Optimizer(v, schedule, warmup, weightDecay,
+                    beta1, beta2, eps, maxGradNorm, anchorDecay, holdAbsentTokens);
         }
 
         public Optimizer withSchedule(Schedule s, int warmupSteps) {
-            return new Optimizer(lr, s, warmupSteps, weightDecay, beta1, beta2, eps, maxGradNorm, holdAbsentTokens);
+            return new Optimizer(lr, s, warmupSteps, weightDecay,
+                    beta1, beta2, eps, maxGradNorm, anchorDecay, holdAbsentTokens);
         }
 
         public Optimizer withWeightDecay(double v) {
-            return new Optimizer(lr, schedule, warmup, v, beta1, beta2, eps, maxGradNorm, holdAbsentTokens);
+            return new Optimizer(lr, schedule, warmup, v,
+                    beta1, beta2, eps, maxGradNorm, anchorDecay, holdAbsentTokens);
         }
 
         public Optimizer withBetas(double b1, double b2) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, b1, b2, eps, maxGradNorm, holdAbsentTokens);
+            return new Optimizer(lr, schedule, warmup, weightDecay,
+                    b1, b2, eps, maxGradNorm, anchorDecay, holdAbsentTokens);
         }
 
         public Optimizer withEps(double v) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, v, maxGradNorm, holdAbsentTokens);
+            return new Optimizer(lr, schedule, warmup, weightDecay,
+                    beta1, beta2, v, maxGradNorm, anchorDecay, holdAbsentTokens);
         }
 
         public Optimizer withHoldAbsentTokens(boolean h) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, h);
+            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, eps, maxGradNorm, anchorDecay, h);
+        }
+
+        public Optimizer withAnchorDecay(double v) {
+            return new Optimizer(lr, schedule, warmup, weightDecay,
+                    beta1, beta2, eps, maxGradNorm, v, holdAbsentTokens);
         }
 
         public Optimizer withMaxGradNorm(double v) {
-            return new Optimizer(lr, schedule, warmup, weightDecay, beta1, beta2, eps, v, holdAbsentTokens);
+            return new Optimizer(lr, schedule, warmup, weightDecay,
+                    beta1, beta2, eps, v, anchorDecay, holdAbsentTokens);
         }
     }
 
@@ -320,6 +334,7 @@ public record TrainConfig(Data data, Lora lora, Optimizer optimizer, Run run) {
         o.put("beta2", optimizer.beta2());
         o.put("eps", optimizer.eps());
         o.put("max_grad_norm", optimizer.maxGradNorm());
+        if (optimizer.anchorDecay() > 0) o.put("anchor_decay", optimizer.anchorDecay());
         if (optimizer.holdAbsentTokens()) o.put("hold_absent_tokens", true);
         o.put("batch_size", run.batchSize());
         o.put("grad_accum", run.gradAccum());

@@ -182,6 +182,8 @@ public final class Trainer {
         TrainConfig.Optimizer o = c.optimizer();
         try (AdamW opt = new AdamW(params, o.weightDecay(), AdamW::decaysByDefault, o.beta1(), o.beta2(), o.eps(),
                 model.manager())) {
+            // anchored at the weights the run started from, before a resume loads the checkpoint's
+            opt.anchor(o.anchorDecay());
             int start = 0;
             List<StepMetrics> history = new ArrayList<>();
             if (c.run().resume()) start = resume(params, opt, dataHash, history);

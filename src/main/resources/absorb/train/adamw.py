@@ -67,3 +67,8 @@ class AdamW(torch.nn.Module):
     def restore(self, param: Tensor, keep: Tensor, start: Tensor):
         # puts the held entries back to their values when holding began (undoing weight decay, which moves them)
         param.mul_(keep).add_(start)
+
+    @torch.jit.export
+    def anchor(self, params: List[Tensor], starts: List[Tensor], rate: float):
+        # p += rate * (start - p): decay toward the starting weights instead of toward zero, in one pass per tensor
+        torch._foreach_lerp_(params, starts, rate)

@@ -304,7 +304,8 @@ class TrainerTest {
 
     /**
      * A deterministic run killed with SIGKILL after a checkpoint and resumed ends with the weights of the run that
-     * was never interrupted (LoRA with dropout, so the random streams must line up too).
+     * was never interrupted (LoRA with dropout, so the random streams must line up too; decayed toward the weights it
+     * started from, which a resumed run must take from the start, not from the checkpoint).
      */
     @Test
     void killedAndResumedRunMatchesUninterruptedRun() throws Exception {
@@ -313,7 +314,7 @@ class TrainerTest {
         List<String> args = List.of("finetune", "--model", LLAMA.toString(), "--data", d.toString(), "--lora-rank", "4",
                 "--lora-dropout", "0.1", "--max-steps", "14", "--batch-size", "4", "--lr", "3e-3", "--schedule",
                 "cosine", "--warmup", "2", "--checkpoint-every", "2", "--keep-checkpoints", "3", "--seed", "5",
-                "--deterministic", "--log-every", "1");
+                "--anchor-decay", "20", "--deterministic", "--log-every", "1");
         assertEquals(0, cli(args, whole, false).waitFor());
         Process p = cli(args, killed, false);
         Path checkpoints = killed.resolve("checkpoints");
