@@ -355,15 +355,8 @@ public final class ApiServer implements AutoCloseable {
         Tokenizer tok = lm.tokenizer();
         long[] ids;
         if (r.messages() != null) {
-            if (!tok.hasChatTemplate()) {
-                throw ApiError.badRequest("The model has no chat template; tokenize a `prompt` instead.", "messages");
-            }
-            String text;
-            try {
-                text = tok.renderChat(r.messages(), r.addGenerationPrompt()).text();
-            } catch (AbsorbException | IllegalArgumentException e) {
-                throw ApiError.badRequest("The chat template refused the messages: " + e.getMessage(), "messages");
-            }
+            String text = chatText(r.messages(), r.addGenerationPrompt(),
+                    "The model has no chat template; tokenize a `prompt` instead.");
             ids = r.addSpecialTokens() ? tok.encode(text) : tok.encodePlain(text);
         } else {
             ids = r.addSpecialTokens() ? tok.encode(r.prompt()) : tok.encodePlain(r.prompt());
@@ -377,15 +370,33 @@ public final class ApiServer implements AutoCloseable {
         return o;
     }
 
+    /**
+     * The conversation as the chat template renders it (what {@code Tokenizer.encodeChat} tokenizes); a 400 saying
+     * {@code noTemplate} for a model without a template, or naming what the template refused.
+     */
+    private String chatText(List<Map<String, Object>> messages, boolean addGenerationPrompt, String noTemplate) {
+        if (!lm.tokenizer().hasChatTemplate()) throw ApiError.badRequest(noTemplate, "messages");
+        try {
+            return lm.tokenizer().renderChat(messages, addGenerationPrompt).text();
+        } catch (AbsorbException | IllegalArgumentException e) {
+            throw ApiError.badRequest("The chat template refused the messages: " + e.getMessage(), "messages");
+        }
+    }
+
+    /** A 400 naming {@code param} for the first id outside the vocabulary. */
+    private void checkIds(long[] ids, String param) {
+        for (long id : ids) {
+            if (id < 0 || id >= lm.config().vocabSize()) {
+                throw ApiError.badRequest("Token id " + id + " is outside the vocabulary (0 to "
+                        + (lm.config().vocabSize() - 1) + ").", param);
+            }
+        }
+    }
+
     /** vLLM's /detokenize answer: the text of the ids, special tokens kept. */
     private ObjectNode detokenize(Requests.Detokenize r) {
         if (r.model() != null) adapterFor(r.model());
-        for (long id : r.tokens()) {
-            if (id < 0 || id >= lm.config().vocabSize()) {
-                throw ApiError.badRequest("Token id " + id + " is outside the vocabulary (0 to "
-                        + (lm.config().vocabSize() - 1) + ").", "tokens");
-            }
-        }
+        checkIds(r.tokens(), "tokens");
         ObjectNode o = JSON.createObjectNode();
         o.put("prompt", lm.tokenizer().decode(r.tokens(), false));
         return o;
@@ -431,12 +442,7 @@ public final class ApiServer implements AutoCloseable {
     private PromptTokens promptTokens(Requests.Prompt p, boolean withTexts) {
         Tokenizer tok = lm.tokenizer();
         if (p.ids() != null) {
-            for (long id : p.ids()) {
-                if (id < 0 || id >= lm.config().vocabSize()) {
-                    throw ApiError.badRequest("Token id " + id + " is outside the vocabulary (0 to "
-                            + (lm.config().vocabSize() - 1) + ").", "prompt");
-                }
-            }
+            checkIds(p.ids(), "prompt");
             if (!withTexts) return new PromptTokens(p.ids(), null, null, null);
             // each token's text: what decoding one more token adds
             List<String> texts = new ArrayList<>();
@@ -648,15 +654,8 @@ public final class ApiServer implements AutoCloseable {
 
     private void chat(Requests.Chat r, Response response, Callback callback) {
         String adapter = adapterFor(r.model());
-        if (!lm.tokenizer().hasChatTemplate()) {
-            throw ApiError.badRequest("The model `" + r.model() + "` has no chat template; use /v1/completions.", "messages");
-        }
-        long[] ids;
-        try {
-            ids = lm.tokenizer().encodeChat(r.messages(), true);
-        } catch (AbsorbException | IllegalArgumentException e) {
-            throw ApiError.badRequest("The chat template refused the messages: " + e.getMessage(), "messages");
-        }
+        long[] ids = lm.tokenizer().encodePlain(chatText(r.messages(), true,
+                "The model `" + r.model() + "` has no chat template; use /v1/completions."));
         Requests.Sampling sm = r.sampling();
         int maxTokens = sm.maxTokens() != null ? sm.maxTokens() : Math.max(1, Math.min(s.maxTokens(), maxModelLen - ids.length));
         checkLength(ids.length, maxTokens, "messages");
